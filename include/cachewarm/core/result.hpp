@@ -1,0 +1,65 @@
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace cachewarm::core {
+
+// What went wrong, coarse enough to pick an exit code from.
+enum class Errc {
+  usage,              // bad command line (exit 2)
+  manifest,           // bad manifest or unsupported feature (exit 2)
+  io,                 // a local file could not be read or written
+  source,             // a value source failed as a whole (exit 3)
+  target_unreachable, // a target could not be reached after retries (exit 3)
+  interrupted,        // SIGINT/SIGTERM (exit 130)
+  internal,           // a bug (exit 70)
+};
+
+struct Error {
+  Errc code = Errc::internal;
+  std::string message;
+};
+
+template <class T>
+using Result = tl::expected<T, Error>;
+
+// Builds the error side of a Result: `return core::fail(Errc::io, "x: cannot open");`.
+inline tl::unexpected<Error>
+fail(Errc code, std::string message)
+{
+  return tl::unexpected<Error>(Error{code, std::move(message)});
+}
+
+// Returns `error` with `prefix` + ": " put in front of its message (each layer adds its context).
+inline Error
+with_context(Error error, std::string_view prefix)
+{
+  error.message = std::string(prefix) + ": " + error.message;
+  return error;
+}
+
+} // namespace cachewarm::core
+
+// Evaluates `expr` (a Result); returns its error from the enclosing function if it failed.
+#define CW_TRY(expr)                                                                               \
+  do {                                                                                             \
+    auto cw_try_result_ = (expr);                                                                  \
+    if (!cw_try_result_) {                                                                         \
+      return tl::unexpected<::cachewarm::core::Error>(std::move(cw_try_result_.error()));          \
+    }                                                                                              \
+  } while (false)
+
+#define CW_CONCAT_INNER_(a, b) a##b
+#define CW_CONCAT_(a, b) CW_CONCAT_INNER_(a, b)
+
+// Declares `var` from the value of Result `expr`, or returns its error.
+#define CW_TRY_ASSIGN(var, expr) CW_TRY_ASSIGN_IMPL_(CW_CONCAT_(cw_try_, __LINE__), var, expr)
+#define CW_TRY_ASSIGN_IMPL_(tmp, var, expr)                                                        \
+  auto tmp = (expr);                                                                               \
+  if (!tmp) {                                                                                      \
+    return tl::unexpected<::cachewarm::core::Error>(std::move(tmp.error()));                       \
+  }                                                                                                \
+  var = std::move(*tmp)

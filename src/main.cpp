@@ -1,0 +1,7 @@
+#include "cachewarm/cli/cli.hpp"
+
+int
+main(int argc, char** argv)
+{
+  return cachewarm::cli::run(argc, argv);
+}
