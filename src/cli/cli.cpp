@@ -1,14 +1,392 @@
 #include "cachewarm/cli/cli.hpp"
 
+#include "cachewarm/core/log.hpp"
+#include "cachewarm/exec/runner.hpp"
+#include "cachewarm/manifest/parse.hpp"
+#include "cachewarm/manifest/units.hpp"
+#include "cachewarm/plan/plan.hpp"
+#include "cachewarm/report/json.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace cachewarm::cli {
 
+namespace {
+
+constexpr int k_exit_ok = 0;
+constexpr int k_exit_keys_failed = 1;
+constexpr int k_exit_usage = 2;
+constexpr int k_exit_unreachable = 3;
+constexpr int k_exit_internal = 70;
+constexpr int k_exit_interrupted = 130;
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void
+handle_stop_signal(int /*signal*/) {
+  // A second signal means "now": skip the orderly shutdown.
+  if (g_stop.exchange(true)) {
+    _exit(k_exit_interrupted);
+  }
+}
+
+void
+install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = handle_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  // A closed pipe on stdout must be an I/O error, not a silent death.
+  signal(SIGPIPE, SIG_IGN);
+}
+
+struct RunArgs {
+  std::string manifest;
+  std::vector<std::string> groups;
+  bool dry_run = false;
+  std::string rate;
+  std::optional<std::size_t> concurrency;
+  std::optional<std::size_t> batch;
+  std::string report_file;
+  std::string progress = "auto";
+  std::optional<double> fail_under;
+  std::string log_format = "text";
+};
+
+void
+print_error(std::string_view message) {
+  std::string line = "cachewarm: error: " + std::string(message) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+void
+print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics) {
+  const std::string text = manifest::to_string(diagnostics);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+// Writes `text` to `path` atomically: a temporary file in the same directory, fsync, rename.
+bool
+write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return false;
+  }
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return false;
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    ::unlink(temporary.c_str());
+    return false;
+  }
+  return true;
+}
+
+// Redraws one status line on stderr while a run is going on (--progress).
+class ProgressLine {
+public:
+  ProgressLine(const plan::Plan& plan, const exec::Progress& progress)
+      : m_plan(plan)
+      , m_progress(progress)
+      , m_thread([this](std::stop_token stop) { loop(stop); }) {}
+
+  ~ProgressLine() {
+    m_thread.request_stop();
+    m_wake.notify_all();
+    m_thread.join();
+    std::fputs("\r\033[K", stderr);
+  }
+
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+private:
+  void loop(const std::stop_token& stop) {
+    std::uint64_t last_done = 0;
+    auto last_time = std::chrono::steady_clock::now();
+    double rate = 0.0;
+    while (!stop.stop_requested()) {
+      {
+        std::unique_lock lock(m_mutex);
+        m_wake.wait_for(
+            lock, std::chrono::milliseconds(250), [&] { return stop.stop_requested(); });
+      }
+      const std::size_t index = m_progress.group_index.load();
+      if (index >= m_plan.groups.size()) {
+        continue;
+      }
+      const std::uint64_t done = m_progress.done.load();
+      const std::uint64_t total = m_progress.total.load();
+      const auto now = std::chrono::steady_clock::now();
+      const double seconds = std::chrono::duration<double>(now - last_time).count();
+      if (seconds > 0.0 && done >= last_done) {
+        rate = 0.7 * rate + 0.3 * static_cast<double>(done - last_done) / seconds;
+      }
+      last_done = done;
+      last_time = now;
+      char line[256];
+      if (total > 0) {
+        const double percent = 100.0 * static_cast<double>(done) / static_cast<double>(total);
+        const int filled = static_cast<int>(percent / 5.0);
+        std::snprintf(line,
+                      sizeof line,
+                      "\r\033[K[%zu/%zu] %s [%-20.*s] %llu/%llu %.0f%% %.0f keys/s",
+                      index + 1,
+                      m_plan.groups.size(),
+                      m_plan.groups[index].spec->name.c_str(),
+                      filled,
+                      "####################",
+                      static_cast<unsigned long long>(done),
+                      static_cast<unsigned long long>(total),
+                      percent,
+                      rate);
+      } else {
+        std::snprintf(line,
+                      sizeof line,
+                      "\r\033[K[%zu/%zu] %s %llu keys %.0f keys/s",
+                      index + 1,
+                      m_plan.groups.size(),
+                      m_plan.groups[index].spec->name.c_str(),
+                      static_cast<unsigned long long>(done),
+                      rate);
+      }
+      std::fputs(line, stderr);
+      std::fflush(stderr);
+    }
+  }
+
+  const plan::Plan& m_plan;
+  const exec::Progress& m_progress;
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  std::jthread m_thread;
+};
+
 int
-run(int /*argc*/, char** /*argv*/)
-{
-  std::fputs("cachewarm: under construction\n", stderr);
-  return 70;
+exit_code_for(const exec::RunResult& result, std::optional<double> fail_under) {
+  switch (result.outcome) {
+  case exec::Outcome::interrupted:
+    return k_exit_interrupted;
+  case exec::Outcome::unreachable:
+    return k_exit_unreachable;
+  case exec::Outcome::setup_failed:
+    return k_exit_usage;
+  case exec::Outcome::completed:
+    break;
+  }
+  const report::Totals& totals = result.report.totals;
+  if (totals.failed == 0) {
+    return k_exit_ok;
+  }
+  if (!fail_under) {
+    return k_exit_keys_failed;
+  }
+  const double succeeded = static_cast<double>(totals.written + totals.skipped);
+  const double percent = 100.0 * succeeded / static_cast<double>(totals.planned);
+  return percent < *fail_under ? k_exit_keys_failed : k_exit_ok;
+}
+
+int
+command_run(const RunArgs& args) {
+  core::configure_log(args.log_format == "json" ? core::LogFormat::json : core::LogFormat::text,
+                      core::LogLevel::info);
+  plan::PlanOptions options;
+  options.groups = args.groups;
+  options.concurrency = args.concurrency;
+  options.batch = args.batch;
+  if (!args.rate.empty()) {
+    core::Result<manifest::Rate> rate = manifest::parse_rate(args.rate);
+    if (!rate) {
+      print_error("--rate: " + rate.error().message);
+      return k_exit_usage;
+    }
+    options.rate = *rate;
+  }
+
+  const manifest::LoadResult loaded =
+      manifest::load_manifest(args.manifest, manifest::process_env());
+  if (!loaded.manifest) {
+    print_diagnostics(loaded.diagnostics);
+    print_error(args.manifest + ": invalid manifest, nothing was written");
+    return k_exit_usage;
+  }
+  const manifest::Manifest& manifest = *loaded.manifest;
+  const auto plan = plan::make_plan(manifest, options);
+  if (!plan) {
+    print_diagnostics(plan.error());
+    print_error("nothing was written");
+    return k_exit_usage;
+  }
+
+  install_signal_handlers();
+  exec::Progress progress;
+  exec::RunOptions run_options;
+  run_options.dry_run = args.dry_run;
+  run_options.stop = &g_stop;
+  run_options.progress = &progress;
+  const bool show_progress =
+      args.progress == "always" || (args.progress == "auto" && isatty(STDERR_FILENO) == 1);
+
+  exec::RunResult result;
+  {
+    std::optional<ProgressLine> line;
+    if (show_progress) {
+      line.emplace(*plan, progress);
+    }
+    result = exec::run(manifest, *plan, run_options);
+  }
+  if (result.outcome == exec::Outcome::setup_failed) {
+    std::fwrite(result.report.error.data(), 1, result.report.error.size(), stderr);
+    std::fputc('\n', stderr);
+    print_error("nothing was written");
+    return k_exit_usage;
+  }
+
+  const std::string json = report::to_json(result.report) + "\n";
+  int code = exit_code_for(result, args.fail_under);
+  if (!args.report_file.empty() && !write_file_atomically(args.report_file, json)) {
+    print_error("--report " + args.report_file + ": cannot write: " + std::strerror(errno));
+    code = code == k_exit_ok ? k_exit_keys_failed : code;
+  }
+  if (std::fwrite(json.data(), 1, json.size(), stdout) != json.size() || std::fflush(stdout) != 0) {
+    print_error("cannot write the report to stdout");
+  }
+  const report::Totals& totals = result.report.totals;
+  core::log(core::LogLevel::info,
+            std::string("status ") + std::string(report::to_string(result.report.status))
+                + ": written " + std::to_string(totals.written) + ", skipped "
+                + std::to_string(totals.skipped) + ", failed " + std::to_string(totals.failed)
+                + " of " + std::to_string(totals.planned) + " planned");
+  return code;
+}
+
+int
+command_validate(const std::string& path) {
+  const manifest::LoadResult loaded = manifest::load_manifest(path, manifest::process_env());
+  if (!loaded.manifest) {
+    print_diagnostics(loaded.diagnostics);
+    std::fprintf(stderr,
+                 "cachewarm: %zu problem%s in %s\n",
+                 loaded.diagnostics.size(),
+                 loaded.diagnostics.size() == 1 ? "" : "s",
+                 path.c_str());
+    return k_exit_usage;
+  }
+  const manifest::Manifest& manifest = *loaded.manifest;
+  // The checks `run` makes before writing (features not supported yet, unknown targets).
+  const auto plan = plan::make_plan(manifest, {});
+  if (!plan) {
+    print_diagnostics(plan.error());
+    std::fprintf(stderr,
+                 "cachewarm: %zu problem%s in %s\n",
+                 plan.error().size(),
+                 plan.error().size() == 1 ? "" : "s",
+                 path.c_str());
+    return k_exit_usage;
+  }
+  std::printf("%s: ok (%zu groups, %zu targets, %zu sources)\n",
+              path.c_str(),
+              manifest.groups.size(),
+              manifest.targets.size(),
+              manifest.sources.size());
+  return k_exit_ok;
+}
+
+int
+run_cli(int argc, char** argv) {
+  CLI::App app{"cachewarm: warm Redis caches before traffic arrives", "cachewarm"};
+  app.set_version_flag("--version", std::string("cachewarm ") + CACHEWARM_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 keys failed (see --fail-under), 2 usage or manifest error,\n"
+             "3 target or source unreachable, 70 internal error, 130 interrupted.\n"
+             "See man cachewarm(1).");
+
+  RunArgs run_args;
+  CLI::App* run = app.add_subcommand("run", "Warm the manifest's groups and print a JSON report");
+  run->add_option("manifest", run_args.manifest, "Manifest file (YAML)")->required();
+  run->add_option("-g,--group", run_args.groups, "Run only this group (repeatable)");
+  run->add_flag("--dry-run", run_args.dry_run, "Resolve keys and values but write nothing");
+  run->add_option("--rate", run_args.rate, "Override every group's rate (N/s, N/m or unlimited)");
+  run->add_option("--concurrency", run_args.concurrency, "Override connections per target")
+      ->check(CLI::Range(1, 1024));
+  run->add_option("--batch", run_args.batch, "Override commands per pipelined batch")
+      ->check(CLI::Range(1, 100000));
+  run->add_option("--report", run_args.report_file, "Also write the JSON report to FILE");
+  run->add_option("--progress", run_args.progress, "Progress line on stderr")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_option("--fail-under",
+                  run_args.fail_under,
+                  "Exit 1 only if fewer than PCT% of planned keys were written or skipped")
+      ->check(CLI::Range(0.0, 100.0));
+  run->add_option("--log-format", run_args.log_format, "Log lines on stderr as text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+
+  std::string validate_path;
+  CLI::App* validate =
+      app.add_subcommand("validate", "Check a manifest and list every problem (file:line:column)");
+  validate->add_option("manifest", validate_path, "Manifest file (YAML)")->required();
+
+  CLI::App* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? k_exit_ok : k_exit_usage;
+  }
+  if (run->parsed()) {
+    return command_run(run_args);
+  }
+  if (validate->parsed()) {
+    return command_validate(validate_path);
+  }
+  if (version->parsed()) {
+    std::printf("cachewarm %s\n", CACHEWARM_VERSION);
+    return k_exit_ok;
+  }
+  return k_exit_usage;
+}
+
+} // namespace
+
+int
+run(int argc, char** argv) {
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception& error) {
+    print_error(std::string("internal error: ") + error.what());
+    return k_exit_internal;
+  }
 }
 
 } // namespace cachewarm::cli

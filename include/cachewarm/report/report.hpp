@@ -1,0 +1,102 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cachewarm/core/types.hpp"
+
+namespace cachewarm::report {
+
+struct LatencySummary {
+  double p50 = 0.0;
+  double p95 = 0.0;
+  double p99 = 0.0;
+};
+
+// Failures of one kind: how many, and a few examples ("key: message").
+struct ErrorSummary {
+  std::string kind;
+  std::uint64_t count = 0;
+  std::vector<std::string> samples;
+};
+
+// Counts failures by kind, keeping at most `k_max_samples` examples of each. Mergeable.
+class ErrorTally {
+public:
+  static constexpr std::size_t k_max_samples = 5;
+
+  void add(const core::Failure& failure);
+  // Counts `count` failures of `kind` with one example.
+  void add(std::string_view kind, std::uint64_t count, std::string_view sample);
+  void merge(const ErrorTally& other);
+  std::uint64_t total() const;
+  // Sorted by count (descending), then kind.
+  std::vector<ErrorSummary> summaries() const;
+
+private:
+  std::vector<ErrorSummary> m_kinds;
+};
+
+// Counts are per key and target: a group writing 10 keys to 2 targets plans 20 writes.
+struct TargetReport {
+  std::string name;
+  std::uint64_t written = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t failed = 0;
+  LatencySummary batch_latency_ms;
+};
+
+struct GroupReport {
+  std::string name;
+  bool ran = false;
+  std::string reason;
+  std::uint64_t planned = 0; // == written + skipped + failed
+  std::uint64_t written = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t bytes = 0;
+  std::chrono::milliseconds duration{0};
+  std::vector<TargetReport> targets;
+  std::vector<ErrorSummary> errors;
+};
+
+struct Totals {
+  std::uint64_t planned = 0;
+  std::uint64_t written = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t bytes = 0;
+  double keys_per_sec = 0.0;
+};
+
+enum class Status { ok, partial, failed, interrupted };
+
+struct Report {
+  static constexpr int k_schema_version = 1;
+  std::string version;
+  std::string manifest;
+  Status status = Status::ok;
+  bool dry_run = false;
+  std::chrono::system_clock::time_point started_at;
+  std::chrono::system_clock::time_point finished_at;
+  Totals totals;
+  std::vector<GroupReport> groups;
+  std::string error; // why the run failed as a whole (empty when it did not)
+};
+
+// Sums the groups into `report.totals` (keys_per_sec over the run's wall time).
+void
+compute_totals(Report& report);
+
+std::string_view
+to_string(Status status);
+
+// ISO 8601 UTC with milliseconds: 2026-11-21T23:47:26.123Z.
+std::string
+format_utc(std::chrono::system_clock::time_point time);
+
+} // namespace cachewarm::report

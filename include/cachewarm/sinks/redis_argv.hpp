@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cachewarm/core/types.hpp"
+
+namespace cachewarm::sinks {
+
+// The argument vector of one Redis command, as hiredis' redisAppendCommandArgv wants it.
+// Arguments point into the entry being written and into `m_scratch`; valid until the next build.
+class RedisArgv {
+public:
+  // Builds the single command that writes `entry`:
+  // - string: SET key value [PX ttl] [NX]
+  // - hash:   EVAL <replace-hash script> 1 key only_missing ttl_ms field value ...
+  //           (atomic: skips an existing key when only_missing, else replaces the whole hash)
+  void build(const core::Entry& entry);
+
+  int argc() const { return static_cast<int>(m_argv.size()); }
+  const char** argv() { return m_argv.data(); }
+  const std::size_t* argvlen() const { return m_lens.data(); }
+  // The arguments as text, for tests.
+  std::vector<std::string> to_strings() const;
+
+private:
+  void push(std::string_view arg);
+  std::vector<const char*> m_argv;
+  std::vector<std::size_t> m_lens;
+  std::string m_ttl;
+};
+
+// How a reply to a write command is counted.
+enum class ReplyOutcome { written, skipped, failed };
+
+struct ClassifiedReply {
+  ReplyOutcome outcome = ReplyOutcome::failed;
+  std::string kind;    // for failures: wrongtype, oom, readonly, noperm, busy, loading, redis_error
+  std::string message; // the server's error text
+};
+
+// The reply kinds hiredis 0.14 knows (mirrors REDIS_REPLY_*, kept free of hiredis headers).
+enum class ReplyType { string, array, integer, nil, status, error };
+
+// Classifies the reply to a command built by RedisArgv: SET gives +OK (written) or nil
+// (NX and key existed: skipped); the hash script gives :1 (written) or :0 (skipped); an error
+// reply is a failure whose kind comes from its first word (WRONGTYPE -> wrongtype, OOM -> oom,
+// READONLY -> readonly, NOPERM -> noperm, BUSY -> busy, LOADING -> loading, else redis_error).
+ClassifiedReply
+classify_reply(ReplyType type, std::string_view text, long long integer);
+
+} // namespace cachewarm::sinks

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/types.hpp"
+
+namespace cachewarm::sinks {
+
+// What one batch did. Every entry of the batch is exactly one of written, skipped or failed.
+struct BatchResult {
+  std::uint64_t written = 0;
+  std::uint64_t skipped = 0;            // only_missing and the key existed
+  std::uint64_t bytes = 0;              // key + value bytes of written entries
+  std::vector<core::Failure> failures;  // per-key failures (error replies), data not fatal
+};
+
+// One connection to a destination, owned by one worker thread.
+class SinkConnection {
+public:
+  virtual ~SinkConnection() = default;
+
+  // Writes `batch` and reports each entry's outcome. Reconnects and resends internally when the
+  // connection drops (writes are idempotent). Errors: Errc::target_unreachable when the
+  // destination stays unreachable within the reconnect budget; nothing of the batch is then
+  // known to be written.
+  virtual core::Result<BatchResult> write(std::span<const core::Entry> batch) = 0;
+};
+
+// A destination of warmed entries (a Redis server; later a cluster or an HTTP edge).
+// Stages before a sink only ever see this interface.
+class Sink {
+public:
+  virtual ~Sink() = default;
+
+  // The manifest's name for this destination (`main`).
+  virtual const std::string& name() const = 0;
+
+  // The address with any secret redacted, for messages (`redis://app:***@127.0.0.1:6379/0`).
+  virtual std::string describe() const = 0;
+
+  // Opens one connection for one worker; safe to call from several threads at once.
+  // Errors: Errc::target_unreachable (refused, timed out, authentication or SELECT rejected).
+  virtual core::Result<std::unique_ptr<SinkConnection>> connect() = 0;
+};
+
+} // namespace cachewarm::sinks

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/types.hpp"
+
+namespace cachewarm::sources {
+
+// A stream of rows (keys plus named fields) for one group, pulled in batches so memory stays
+// bounded whatever the number of keys. Implementations: literal lists, patterns, SQL queries;
+// later key files, access-log predictions and live event streams.
+class KeySource {
+public:
+  virtual ~KeySource() = default;
+
+  // Names of the fields every row carries (pattern variables or query columns), in order.
+  virtual const std::vector<std::string>& fields() const = 0;
+
+  // Appends up to `max` rows to `rows`; a row whose key cannot be formed (a NULL column in the
+  // key template) goes to `failures` instead (kind `null_key`) and counts toward `max`.
+  // Returns false once the source is exhausted (possibly after appending a last partial batch).
+  // Errors: Errc::source when the underlying query fails mid-stream.
+  virtual core::Result<bool>
+  next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) = 0;
+
+  // The total number of rows when known in advance (for progress), else nullopt.
+  virtual std::optional<std::uint64_t> size_hint() const { return std::nullopt; }
+};
+
+// Turns rows into entries by resolving each key's value (from the row itself, a template, or a
+// lookup in another source). Batched so lookups can be batched too.
+class ValueResolver {
+public:
+  virtual ~ValueResolver() = default;
+
+  // For every row in `rows`, appends either an Entry (key + value; TTL and write mode are the
+  // caller's) to `entries` or a Failure (e.g. kind `not_found`) to `failures`.
+  // Errors: Errc::source when the source as a whole fails (per-key problems are failures).
+  virtual core::Result<void> resolve(std::span<const core::Row> rows,
+                                     std::vector<core::Entry>& entries,
+                                     std::vector<core::Failure>& failures) = 0;
+};
+
+} // namespace cachewarm::sources

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Configures and builds cachewarm with CMake + Ninja (at most 2 jobs: our machines have 2 cores).
+# Usage: scripts/build.sh [Release|RelWithDebInfo|Debug]   (default RelWithDebInfo)
+#   RelWithDebInfo -> build/   Release -> build-release/   Debug -> build-debug/
+# Extra CMake options can be passed through CACHEWARM_CMAKE_ARGS, e.g.
+#   CACHEWARM_CMAKE_ARGS="-DCACHEWARM_SANITIZE=address,undefined" scripts/build.sh Debug
+# Prints the path of the built binary on stdout.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+type=${1:-RelWithDebInfo}
+case "$type" in
+  RelWithDebInfo) dir=build ;;
+  Release) dir=build-release ;;
+  Debug) dir=build-debug ;;
+  *)
+    echo "usage: scripts/build.sh [Release|RelWithDebInfo|Debug]" >&2
+    exit 2
+    ;;
+esac
+
+cd "$repo"
+# shellcheck disable=SC2086 # CACHEWARM_CMAKE_ARGS is a list of words on purpose
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" ${CACHEWARM_CMAKE_ARGS:-} >&2
+ninja -C "$dir" -j2 >&2
+echo "$repo/$dir/cachewarm"

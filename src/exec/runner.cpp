@@ -1,0 +1,577 @@
+#include "cachewarm/exec/runner.hpp"
+
+#include "cachewarm/core/assert.hpp"
+#include "cachewarm/core/clock.hpp"
+#include "cachewarm/core/histogram.hpp"
+#include "cachewarm/core/log.hpp"
+#include "cachewarm/core/template.hpp"
+#include "cachewarm/exec/bounded_queue.hpp"
+#include "cachewarm/exec/rate_limiter.hpp"
+#include "cachewarm/manifest/diagnostic.hpp"
+#include "cachewarm/sinks/redis.hpp"
+#include "cachewarm/sinks/redis_url.hpp"
+#include "cachewarm/sources/generated.hpp"
+#include "cachewarm/sources/sqlite.hpp"
+#include "cachewarm/sources/values.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace cachewarm::exec {
+
+namespace {
+
+using Batch = std::shared_ptr<const std::vector<core::Entry>>;
+using Clock = std::chrono::steady_clock;
+
+// A target as the run sees it: its sink, and whether it is still reachable.
+struct TargetState {
+  const manifest::TargetSpec* spec = nullptr;
+  std::unique_ptr<sinks::Sink> sink;
+  std::string unreachable; // non-empty once the target is known to be down (the reason)
+};
+
+// A group whose sources are open and whose templates are bound, ready to stream.
+struct PreparedGroup {
+  const plan::GroupPlan* plan = nullptr;
+  std::unique_ptr<sources::KeySource> keys;
+  std::unique_ptr<sources::ValueResolver> values;
+};
+
+struct WorkerStats {
+  std::uint64_t written = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t bytes = 0;
+  report::ErrorTally errors;
+  core::LatencyHistogram latency;
+};
+
+std::string
+located(const manifest::Manifest& manifest, manifest::Location loc, const std::string& message) {
+  return manifest::Diagnostic{manifest.path, loc, message}.to_string();
+}
+
+// Opens the group's key source and value resolver. Errors carry the manifest location.
+core::Result<PreparedGroup>
+prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_plan) {
+  const manifest::GroupSpec& group = *group_plan.spec;
+  const std::string where = "group \"" + group.name + "\"";
+  auto error_at = [&](manifest::Location loc, const core::Error& error) {
+    return tl::unexpected(
+        core::Error{error.code, located(manifest, loc, where + ": " + error.message)});
+  };
+  PreparedGroup prepared;
+  prepared.plan = &group_plan;
+
+  if (!group.keys.empty()) {
+    prepared.keys = sources::make_literal_keys(group.keys);
+  } else if (!group.pattern.empty()) {
+    core::Result<core::Template> pattern = core::Template::parse(group.pattern);
+    if (!pattern) {
+      return error_at(group.keys_loc, pattern.error());
+    }
+    std::vector<sources::Dimension> dimensions;
+    for (const manifest::PatternVar& var : group.with) {
+      sources::Dimension dimension;
+      dimension.name = var.name;
+      if (var.range) {
+        const manifest::Range range = *var.range;
+        dimension.size = range.size();
+        dimension.value_at = [range](std::uint64_t i, std::string& out) { out = range.at(i); };
+      } else {
+        dimension.size = var.values.size();
+        dimension.value_at = [values = var.values](std::uint64_t i, std::string& out) {
+          out = values[i];
+        };
+      }
+      dimensions.push_back(std::move(dimension));
+    }
+    core::Result<std::unique_ptr<sources::KeySource>> keys =
+        sources::make_pattern_keys(*pattern, std::move(dimensions));
+    if (!keys) {
+      return error_at(group.keys_loc, keys.error());
+    }
+    prepared.keys = std::move(*keys);
+  } else if (group.query) {
+    const manifest::SourceSpec* source = manifest.find_source(group.query->source);
+    CW_ASSERT(source != nullptr && source->kind == manifest::SourceKind::sqlite);
+    core::Result<core::Template> key = core::Template::parse(group.key);
+    if (!key) {
+      return error_at(group.query->loc, key.error());
+    }
+    core::Result<std::unique_ptr<sources::KeySource>> keys =
+        sources::open_sqlite_query(source->sqlite_path, group.query->sql, *key);
+    if (!keys) {
+      return error_at(group.query->loc, keys.error());
+    }
+    prepared.keys = std::move(*keys);
+  }
+
+  const manifest::ValueSpec& value = *group.value;
+  const std::vector<std::string>& fields = prepared.keys->fields();
+  core::Result<std::unique_ptr<sources::ValueResolver>> resolver =
+      core::fail(core::Errc::internal, "no value resolver");
+  switch (value.kind) {
+  case manifest::ValueKind::column:
+    resolver = sources::make_column_value(value.column, fields);
+    break;
+  case manifest::ValueKind::hash:
+    resolver = sources::make_hash_value(value.hash_columns, fields);
+    break;
+  case manifest::ValueKind::text: {
+    core::Result<core::Template> text = core::Template::parse(value.text);
+    if (!text) {
+      return error_at(value.loc, text.error());
+    }
+    resolver = sources::make_text_value(*text, fields);
+    break;
+  }
+  case manifest::ValueKind::lookup_sql: {
+    std::vector<core::Template> params;
+    for (const std::string& param : value.params) {
+      core::Result<core::Template> parsed = core::Template::parse(param);
+      if (!parsed) {
+        return error_at(value.loc, parsed.error());
+      }
+      params.push_back(std::move(*parsed));
+    }
+    const manifest::SourceSpec* source = manifest.find_source(value.source);
+    CW_ASSERT(source != nullptr && source->kind == manifest::SourceKind::sqlite);
+    resolver = sources::open_sqlite_lookup(source->sqlite_path, value.sql, params, fields);
+    break;
+  }
+  case manifest::ValueKind::lookup_http:
+    break; // rejected by make_plan
+  }
+  if (!resolver) {
+    return error_at(value.loc, resolver.error());
+  }
+  prepared.values = std::move(*resolver);
+  return prepared;
+}
+
+// The writers of one group to one target: a bounded queue of batches drained by `concurrency`
+// workers, each owning its connection and its stats (merged after join).
+class TargetLane {
+public:
+  TargetLane(TargetState& target,
+             const plan::GroupPlan& group,
+             const core::Clock& clock,
+             const RunOptions& options)
+      : m_target(target)
+      , m_queue(group.concurrency * 2)
+      , m_limiter(group.rate.per_second, clock)
+      , m_stats(group.concurrency)
+      , m_options(options) {
+    for (std::size_t i = 0; i < group.concurrency; ++i) {
+      m_workers.emplace_back([this, i] { work(m_stats[i]); });
+    }
+  }
+
+  TargetLane(const TargetLane&) = delete;
+  TargetLane& operator=(const TargetLane&) = delete;
+
+  // False once the target became unreachable: the producer may stop feeding it.
+  bool alive() const { return !m_dead.load(); }
+
+  void push(const Batch& batch) { m_queue.push(batch); }
+
+  // Closes the queue, waits for the workers and returns the merged stats.
+  WorkerStats finish() {
+    m_queue.close();
+    for (std::jthread& worker : m_workers) {
+      worker.join();
+    }
+    WorkerStats total;
+    for (const WorkerStats& stats : m_stats) {
+      total.written += stats.written;
+      total.skipped += stats.skipped;
+      total.failed += stats.failed;
+      total.bytes += stats.bytes;
+      total.errors.merge(stats.errors);
+      total.latency.merge(stats.latency);
+    }
+    if (m_dead.load()) {
+      std::lock_guard lock(m_error_mutex);
+      m_target.unreachable = m_error;
+    }
+    return total;
+  }
+
+private:
+  void mark_dead(const std::string& error) {
+    std::lock_guard lock(m_error_mutex);
+    if (m_error.empty()) {
+      m_error = error;
+      core::log(core::LogLevel::error, error);
+    }
+    m_dead.store(true);
+  }
+
+  void count_unreachable(WorkerStats& stats, const std::vector<core::Entry>& batch) {
+    std::string error;
+    {
+      std::lock_guard lock(m_error_mutex);
+      error = m_error;
+    }
+    stats.failed += batch.size();
+    stats.errors.add("target_unreachable", batch.size(), batch.front().key + ": " + error);
+    bump_progress(batch.size());
+  }
+
+  void bump_progress(std::uint64_t keys) {
+    if (m_options.progress != nullptr) {
+      m_options.progress->done.fetch_add(keys, std::memory_order_relaxed);
+    }
+  }
+
+  bool stopping() const { return m_options.stop != nullptr && m_options.stop->load(); }
+
+  void work(WorkerStats& stats) {
+    std::unique_ptr<sinks::SinkConnection> connection;
+    if (!m_dead.load()) {
+      core::Result<std::unique_ptr<sinks::SinkConnection>> opened = m_target.sink->connect();
+      if (opened) {
+        connection = std::move(*opened);
+      } else {
+        mark_dead(opened.error().message);
+      }
+    }
+    while (std::optional<Batch> batch = m_queue.pop()) {
+      const std::vector<core::Entry>& entries = **batch;
+      if (stopping()) {
+        continue; // not started: not counted (the report covers what was attempted)
+      }
+      if (m_dead.load() || !connection) {
+        count_unreachable(stats, entries);
+        continue;
+      }
+      const std::chrono::nanoseconds wait = m_limiter.reserve(entries.size());
+      if (wait.count() > 0) {
+        std::this_thread::sleep_for(wait);
+      }
+      if (stopping()) {
+        continue;
+      }
+      const Clock::time_point started = Clock::now();
+      core::Result<sinks::BatchResult> result = connection->write(entries);
+      if (!result) {
+        mark_dead(result.error().message);
+        count_unreachable(stats, entries);
+        continue;
+      }
+      stats.latency.record(Clock::now() - started);
+      stats.written += result->written;
+      stats.skipped += result->skipped;
+      stats.bytes += result->bytes;
+      stats.failed += result->failures.size();
+      for (const core::Failure& failure : result->failures) {
+        stats.errors.add(failure);
+      }
+      bump_progress(entries.size());
+    }
+  }
+
+  TargetState& m_target;
+  BoundedQueue<Batch> m_queue;
+  RateLimiter m_limiter;
+  std::vector<WorkerStats> m_stats;
+  const RunOptions& m_options;
+  std::atomic<bool> m_dead{false};
+  std::mutex m_error_mutex;
+  std::string m_error;
+  std::vector<std::jthread> m_workers; // last: joined before the members above go away
+};
+
+// Applies the group's write policy to freshly resolved entries.
+class WritePolicy {
+public:
+  explicit WritePolicy(const plan::GroupPlan& group)
+      : m_ttl(group.ttl)
+      , m_jitter(group.ttl_jitter)
+      , m_only_missing(group.only_missing)
+      , m_random(std::random_device{}()) {
+    const std::int64_t ttl = m_ttl.count();
+    const std::int64_t spread =
+        m_jitter.absolute.count()
+        + static_cast<std::int64_t>(static_cast<double>(ttl) * m_jitter.fraction);
+    m_spread = std::min(spread, ttl > 0 ? ttl - 1 : 0);
+  }
+
+  void apply(core::Entry& entry) {
+    entry.only_missing = m_only_missing;
+    entry.ttl = m_ttl;
+    if (m_ttl.count() > 0 && m_spread > 0) {
+      std::uniform_int_distribution<std::int64_t> offset(-m_spread, m_spread);
+      entry.ttl = std::chrono::milliseconds(m_ttl.count() + offset(m_random));
+    }
+  }
+
+private:
+  std::chrono::milliseconds m_ttl;
+  manifest::Jitter m_jitter;
+  bool m_only_missing;
+  std::int64_t m_spread = 0;
+  std::mt19937_64 m_random;
+};
+
+bool
+stop_requested(const RunOptions& options) {
+  return options.stop != nullptr && options.stop->load();
+}
+
+// Streams one prepared group into its live targets. Returns the group's report; a failing
+// source is recorded in `source_error`.
+report::GroupReport
+run_group(PreparedGroup& group,
+          std::vector<TargetState*> targets,
+          const RunOptions& options,
+          std::string& source_error) {
+  const plan::GroupPlan& plan = *group.plan;
+  report::GroupReport result;
+  result.name = plan.spec->name;
+  result.ran = true;
+  result.reason = plan.reason;
+  const Clock::time_point started = Clock::now();
+
+  const core::SteadyClock clock;
+  std::vector<std::unique_ptr<TargetLane>> lanes;
+  for (TargetState* target : targets) {
+    lanes.push_back(std::make_unique<TargetLane>(*target, plan, clock, options));
+  }
+  const std::uint64_t fan_out = lanes.size();
+  if (options.progress != nullptr) {
+    options.progress->done.store(0);
+    const std::optional<std::uint64_t> hint = group.keys->size_hint();
+    options.progress->total.store(hint ? *hint * fan_out : 0);
+  }
+
+  WritePolicy policy(plan);
+  report::ErrorTally source_failures;
+  std::uint64_t failed_before_write = 0;
+  std::vector<core::Row> rows;
+  std::vector<core::Failure> failures;
+  bool more = true;
+  while (more && !stop_requested(options)) {
+    rows.clear();
+    failures.clear();
+    core::Result<bool> next = group.keys->next(plan.batch, rows, failures);
+    if (!next) {
+      source_error = next.error().message;
+      break;
+    }
+    more = *next;
+    auto entries = std::make_shared<std::vector<core::Entry>>();
+    entries->reserve(rows.size());
+    core::Result<void> resolved = group.values->resolve(rows, *entries, failures);
+    if (!resolved) {
+      source_error = resolved.error().message;
+      break;
+    }
+    // A key whose value cannot be resolved fails once per target it was meant for.
+    for (const core::Failure& failure : failures) {
+      source_failures.add(failure.kind, fan_out, failure.key + ": " + failure.message);
+    }
+    failed_before_write += failures.size() * fan_out;
+    if (options.progress != nullptr) {
+      options.progress->done.fetch_add(failures.size() * fan_out, std::memory_order_relaxed);
+    }
+    for (core::Entry& entry : *entries) {
+      policy.apply(entry);
+    }
+    if (!entries->empty()) {
+      const Batch batch = std::move(entries);
+      for (const std::unique_ptr<TargetLane>& lane : lanes) {
+        lane->push(batch);
+      }
+    }
+    const bool any_alive =
+        std::any_of(lanes.begin(), lanes.end(), [](const auto& lane) { return lane->alive(); });
+    if (!any_alive) {
+      break;
+    }
+  }
+
+  report::ErrorTally errors = source_failures;
+  for (std::size_t i = 0; i < lanes.size(); ++i) {
+    WorkerStats stats = lanes[i]->finish();
+    report::TargetReport target;
+    target.name = targets[i]->spec->name;
+    target.written = stats.written;
+    target.skipped = stats.skipped;
+    target.failed = stats.failed + failed_before_write / fan_out;
+    target.batch_latency_ms = {stats.latency.quantile_ms(0.50),
+                               stats.latency.quantile_ms(0.95),
+                               stats.latency.quantile_ms(0.99)};
+    result.written += stats.written;
+    result.skipped += stats.skipped;
+    result.failed += stats.failed;
+    result.bytes += stats.bytes;
+    errors.merge(stats.errors);
+    result.targets.push_back(std::move(target));
+  }
+  result.failed += failed_before_write;
+  result.planned = result.written + result.skipped + result.failed;
+  result.errors = errors.summaries();
+  if (!source_error.empty()) {
+    result.reason += "; stopped: " + source_error;
+  }
+  result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  return result;
+}
+
+report::Status
+status_of(const report::Report& report, Outcome outcome) {
+  if (outcome == Outcome::interrupted) {
+    return report::Status::interrupted;
+  }
+  if (outcome == Outcome::unreachable || outcome == Outcome::setup_failed) {
+    return report::Status::failed;
+  }
+  if (report.totals.failed == 0) {
+    return report::Status::ok;
+  }
+  return report.totals.written + report.totals.skipped == 0 ? report::Status::failed
+                                                            : report::Status::partial;
+}
+
+} // namespace
+
+RunResult
+run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions& options) {
+  RunResult result;
+  report::Report& report = result.report;
+  report.version = CACHEWARM_VERSION;
+  report.manifest = manifest.path;
+  report.dry_run = options.dry_run;
+  report.started_at = std::chrono::system_clock::now();
+
+  // Set-up: every target and every group is prepared before anything is written, so a bad
+  // query, template or URL stops the run with nothing half-done.
+  std::vector<std::string> problems;
+  std::vector<TargetState> targets;
+  for (const plan::GroupPlan& group : plan.groups) {
+    for (const manifest::TargetSpec* spec : group.targets) {
+      const bool known = std::any_of(
+          targets.begin(), targets.end(), [&](const TargetState& t) { return t.spec == spec; });
+      if (known) {
+        continue;
+      }
+      TargetState target;
+      target.spec = spec;
+      if (options.dry_run) {
+        target.sink = sinks::make_dry_run_sink(spec->name, sinks::redact_url(spec->url));
+      } else {
+        sinks::RedisOptions redis;
+        redis.name = spec->name;
+        redis.url = spec->url;
+        redis.connect_timeout = spec->connect_timeout;
+        redis.command_timeout = spec->command_timeout;
+        core::Result<std::unique_ptr<sinks::Sink>> sink = sinks::make_redis_sink(redis);
+        if (!sink) {
+          problems.push_back(located(manifest, spec->loc, sink.error().message));
+        } else {
+          target.sink = std::move(*sink);
+        }
+      }
+      targets.push_back(std::move(target));
+    }
+  }
+  std::vector<PreparedGroup> prepared;
+  bool source_unreachable = false;
+  for (const plan::GroupPlan& group : plan.groups) {
+    core::Result<PreparedGroup> ready = prepare_group(manifest, group);
+    if (!ready) {
+      source_unreachable = source_unreachable || ready.error().code == core::Errc::source;
+      problems.push_back(ready.error().message);
+      continue;
+    }
+    prepared.push_back(std::move(*ready));
+  }
+  if (!problems.empty()) {
+    result.outcome = source_unreachable ? Outcome::unreachable : Outcome::setup_failed;
+    for (const std::string& problem : problems) {
+      report.error += report.error.empty() ? problem : "\n" + problem;
+    }
+    report.finished_at = std::chrono::system_clock::now();
+    report::compute_totals(report);
+    report.status = status_of(report, result.outcome);
+    return result;
+  }
+
+  // Pre-flight: one connection per target proves it is reachable (address, password, database)
+  // before any group starts, so a typo costs nothing.
+  for (TargetState& target : targets) {
+    core::Result<std::unique_ptr<sinks::SinkConnection>> probe = target.sink->connect();
+    if (!probe) {
+      target.unreachable = probe.error().message;
+      core::log(core::LogLevel::error, target.unreachable);
+    }
+  }
+
+  bool unreachable = false;
+  for (std::size_t g = 0; g < prepared.size(); ++g) {
+    PreparedGroup& group = prepared[g];
+    if (options.progress != nullptr) {
+      options.progress->group_index.store(g);
+    }
+    std::vector<TargetState*> live;
+    std::string down;
+    for (const manifest::TargetSpec* spec : group.plan->targets) {
+      auto found = std::find_if(
+          targets.begin(), targets.end(), [&](const TargetState& t) { return t.spec == spec; });
+      if (found->unreachable.empty()) {
+        live.push_back(&*found);
+      } else {
+        down += (down.empty() ? "" : ", ") + spec->name;
+      }
+    }
+    if (!down.empty()) {
+      unreachable = true;
+    }
+    if (stop_requested(options) || live.empty()) {
+      report::GroupReport skipped;
+      skipped.name = group.plan->spec->name;
+      skipped.ran = false;
+      skipped.reason = stop_requested(options) ? "not started: interrupted"
+                                               : "not started: target " + down + " unreachable";
+      report.groups.push_back(std::move(skipped));
+      continue;
+    }
+    core::log(core::LogLevel::info, "group " + group.plan->spec->name + ": " + group.plan->reason);
+    std::string source_error;
+    report::GroupReport ran = run_group(group, live, options, source_error);
+    if (!down.empty()) {
+      ran.reason += "; target " + down + " unreachable";
+    }
+    if (!source_error.empty()) {
+      unreachable = true;
+      core::log(core::LogLevel::error, "group " + ran.name + ": " + source_error);
+      report.error += (report.error.empty() ? "" : "\n") + ("group " + ran.name + ": " + source_error);
+    }
+    report.groups.push_back(std::move(ran));
+  }
+  for (const TargetState& target : targets) {
+    if (!target.unreachable.empty()) {
+      unreachable = true;
+      report.error += (report.error.empty() ? "" : "\n") + target.unreachable;
+    }
+  }
+
+  report.finished_at = std::chrono::system_clock::now();
+  report::compute_totals(report);
+  result.outcome = stop_requested(options) ? Outcome::interrupted
+                   : unreachable           ? Outcome::unreachable
+                                           : Outcome::completed;
+  report.status = status_of(report, result.outcome);
+  return result;
+}
+
+} // namespace cachewarm::exec

@@ -1,0 +1,159 @@
+#include "cachewarm/plan/plan.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace cachewarm::plan {
+
+namespace {
+
+std::string_view
+kind_name(manifest::SourceKind kind) {
+  switch (kind) {
+  case manifest::SourceKind::sqlite:
+    return "sqlite";
+  case manifest::SourceKind::postgres:
+    return "postgres";
+  case manifest::SourceKind::http:
+    return "http";
+  }
+  return "unknown";
+}
+
+// Keys known without reading any source: literal lists and patterns.
+std::optional<std::uint64_t>
+count_keys(const manifest::GroupSpec& group) {
+  if (!group.keys.empty()) {
+    return group.keys.size();
+  }
+  if (group.pattern.empty()) {
+    return std::nullopt;
+  }
+  std::uint64_t count = 1;
+  for (const manifest::PatternVar& var : group.with) {
+    const std::uint64_t size = var.range ? var.range->size() : var.values.size();
+    if (size != 0 && count > UINT64_MAX / size) {
+      return std::nullopt;
+    }
+    count *= size;
+  }
+  return count;
+}
+
+class Checker {
+public:
+  Checker(const manifest::Manifest& manifest, std::vector<manifest::Diagnostic>& diagnostics)
+      : m_manifest(manifest)
+      , m_diagnostics(diagnostics) {}
+
+  // Reports a source this version cannot read yet.
+  void check_source(const manifest::GroupSpec& group,
+                    std::string_view source_name,
+                    manifest::Location loc) {
+    const manifest::SourceSpec* source = m_manifest.find_source(source_name);
+    if (source == nullptr || source->kind == manifest::SourceKind::sqlite) {
+      return;
+    }
+    add(loc,
+        "group \"" + group.name + "\": " + std::string(kind_name(source->kind)) + " source \""
+            + source->name + "\" is not supported yet (sqlite sources are)");
+  }
+
+  void check_target(const manifest::TargetSpec& target) {
+    if (target.cluster) {
+      add(target.loc, "target \"" + target.name + "\": cluster targets are not supported yet");
+    }
+  }
+
+  void add(manifest::Location loc, std::string message) {
+    m_diagnostics.push_back(manifest::Diagnostic{m_manifest.path, loc, std::move(message)});
+  }
+
+private:
+  const manifest::Manifest& m_manifest;
+  std::vector<manifest::Diagnostic>& m_diagnostics;
+};
+
+} // namespace
+
+tl::expected<Plan, std::vector<manifest::Diagnostic>>
+make_plan(const manifest::Manifest& manifest, const PlanOptions& options) {
+  std::vector<manifest::Diagnostic> diagnostics;
+  Checker checker(manifest, diagnostics);
+
+  std::vector<const manifest::GroupSpec*> chosen;
+  if (options.groups.empty()) {
+    for (const manifest::GroupSpec& group : manifest.groups) {
+      chosen.push_back(&group);
+    }
+  } else {
+    for (const std::string& name : options.groups) {
+      const manifest::GroupSpec* group = manifest.find_group(name);
+      if (group == nullptr) {
+        std::string defined;
+        for (const manifest::GroupSpec& known : manifest.groups) {
+          defined += (defined.empty() ? "" : ", ") + known.name;
+        }
+        checker.add({}, "unknown group \"" + name + "\" (defined: " + defined + ")");
+      } else if (std::find(chosen.begin(), chosen.end(), group) == chosen.end()) {
+        chosen.push_back(group);
+      }
+    }
+  }
+  // Highest priority first; equal priorities keep manifest order.
+  std::stable_sort(chosen.begin(), chosen.end(), [](const auto* a, const auto* b) {
+    return a->priority > b->priority;
+  });
+
+  const manifest::Defaults& defaults = manifest.defaults;
+  Plan plan;
+  std::vector<const manifest::TargetSpec*> checked_targets;
+  for (const manifest::GroupSpec* group : chosen) {
+    GroupPlan step;
+    step.spec = group;
+    std::vector<std::string> names = group->targets;
+    if (names.empty()) {
+      names.push_back(!defaults.target.empty() ? defaults.target : manifest.targets.front().name);
+    }
+    for (const std::string& name : names) {
+      const manifest::TargetSpec* target = manifest.find_target(name);
+      if (target == nullptr) {
+        checker.add(group->targets_loc,
+                    "group \"" + group->name + "\": unknown target \"" + name + "\"");
+        continue;
+      }
+      step.targets.push_back(target);
+      if (std::find(checked_targets.begin(), checked_targets.end(), target)
+          == checked_targets.end()) {
+        checked_targets.push_back(target);
+        checker.check_target(*target);
+      }
+    }
+    if (group->query) {
+      checker.check_source(*group, group->query->source, group->query->loc);
+    }
+    if (group->value) {
+      const manifest::ValueSpec& value = *group->value;
+      if (value.kind == manifest::ValueKind::lookup_sql
+          || value.kind == manifest::ValueKind::lookup_http) {
+        checker.check_source(*group, value.source, value.loc);
+      }
+    }
+    step.batch = options.batch.value_or(group->batch.value_or(defaults.batch));
+    step.concurrency =
+        options.concurrency.value_or(group->concurrency.value_or(defaults.concurrency));
+    step.rate = options.rate.value_or(group->rate.value_or(defaults.rate));
+    step.ttl = group->ttl.value_or(defaults.ttl);
+    step.ttl_jitter = group->ttl_jitter.value_or(defaults.ttl_jitter);
+    step.only_missing = group->only_missing.value_or(defaults.only_missing);
+    step.reason = options.groups.empty() ? "run: every group" : "selected with -g";
+    step.key_count = count_keys(*group);
+    plan.groups.push_back(std::move(step));
+  }
+  if (!diagnostics.empty()) {
+    return tl::unexpected(std::move(diagnostics));
+  }
+  return plan;
+}
+
+} // namespace cachewarm::plan

@@ -1,0 +1,97 @@
+#include "cachewarm/report/json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace cachewarm::report {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Rounds to 3 decimals so reports stay readable and diff-friendly.
+double
+round3(double value) {
+  return std::round(value * 1000.0) / 1000.0;
+}
+
+Json
+to_json_value(const LatencySummary& latency) {
+  return Json{
+      {"p50", round3(latency.p50)}, {"p95", round3(latency.p95)}, {"p99", round3(latency.p99)}};
+}
+
+Json
+to_json_value(const TargetReport& target) {
+  return Json{{"name", target.name},
+              {"written", target.written},
+              {"skipped", target.skipped},
+              {"failed", target.failed},
+              {"batch_latency_ms", to_json_value(target.batch_latency_ms)}};
+}
+
+Json
+to_json_value(const ErrorSummary& error) {
+  return Json{{"kind", error.kind}, {"count", error.count}, {"samples", error.samples}};
+}
+
+Json
+to_json_value(const GroupReport& group) {
+  Json targets = Json::array();
+  for (const TargetReport& target : group.targets) {
+    targets.push_back(to_json_value(target));
+  }
+  Json errors = Json::array();
+  for (const ErrorSummary& error : group.errors) {
+    errors.push_back(to_json_value(error));
+  }
+  return Json{{"name", group.name},
+              {"ran", group.ran},
+              {"reason", group.reason},
+              {"planned", group.planned},
+              {"written", group.written},
+              {"skipped", group.skipped},
+              {"failed", group.failed},
+              {"bytes", group.bytes},
+              {"duration_ms", group.duration.count()},
+              {"targets", std::move(targets)},
+              {"errors", std::move(errors)}};
+}
+
+} // namespace
+
+std::string
+to_json(const Report& report, int indent) {
+  Json groups = Json::array();
+  for (const GroupReport& group : report.groups) {
+    groups.push_back(to_json_value(group));
+  }
+  Json document{
+      {"schema_version", Report::k_schema_version},
+      {"cachewarm", report.version},
+      {"manifest", report.manifest},
+      {"status", std::string(to_string(report.status))},
+      {"dry_run", report.dry_run},
+      {"started_at", format_utc(report.started_at)},
+      {"finished_at", format_utc(report.finished_at)},
+      {"duration_ms",
+       std::chrono::duration_cast<std::chrono::milliseconds>(report.finished_at - report.started_at)
+           .count()},
+      {"totals",
+       Json{{"planned", report.totals.planned},
+            {"written", report.totals.written},
+            {"skipped", report.totals.skipped},
+            {"failed", report.totals.failed},
+            {"bytes", report.totals.bytes},
+            {"keys_per_sec", round3(report.totals.keys_per_sec)}}},
+      {"groups", std::move(groups)},
+  };
+  if (!report.error.empty()) {
+    document["error"] = report.error;
+  }
+  // Keys and values may hold arbitrary bytes: replace invalid UTF-8 instead of throwing.
+  return document.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+} // namespace cachewarm::report

@@ -1,0 +1,184 @@
+#include "cachewarm/sinks/redis_url.hpp"
+
+#include <charconv>
+#include <string>
+
+namespace cachewarm::sinks {
+
+namespace {
+
+int
+hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+std::string
+percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      const int hi = hex_value(text[i + 1]);
+      const int lo = hex_value(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
+core::Result<int>
+parse_int(std::string_view text, int min, int max, std::string_view what) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min
+      || value > max) {
+    return core::fail(core::Errc::manifest,
+                      "invalid " + std::string(what) + " \"" + std::string(text) + "\"");
+  }
+  return value;
+}
+
+// Splits `user:password@` off the front of `rest` (the part after the scheme).
+void
+take_credentials(std::string_view& rest, RedisAddress& address) {
+  const std::size_t at = rest.rfind('@');
+  if (at == std::string_view::npos) {
+    return;
+  }
+  const std::string_view userinfo = rest.substr(0, at);
+  rest.remove_prefix(at + 1);
+  const std::size_t colon = userinfo.find(':');
+  if (colon == std::string_view::npos) {
+    // redis://secret@host is the common "password only" form.
+    address.password = percent_decode(userinfo);
+    return;
+  }
+  address.user = percent_decode(userinfo.substr(0, colon));
+  address.password = percent_decode(userinfo.substr(colon + 1));
+}
+
+} // namespace
+
+core::Result<RedisAddress>
+parse_redis_url(std::string_view url) {
+  RedisAddress address;
+  std::string_view rest = url;
+  if (rest.starts_with("rediss://")) {
+    return core::fail(core::Errc::manifest, "TLS (rediss://) is not supported yet");
+  }
+  if (rest.starts_with("redis://")) {
+    rest.remove_prefix(8);
+    take_credentials(rest, address);
+    const std::size_t slash = rest.find('/');
+    std::string_view hostport = rest.substr(0, slash);
+    const std::string_view db = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    if (!db.empty()) {
+      auto parsed = parse_int(db, 0, 1'000'000, "database");
+      if (!parsed) {
+        return tl::unexpected(parsed.error());
+      }
+      address.db = *parsed;
+    }
+    std::string_view port;
+    if (hostport.starts_with('[')) { // [::1]:6379
+      const std::size_t close = hostport.find(']');
+      if (close == std::string_view::npos) {
+        return core::fail(core::Errc::manifest, "invalid host \"" + std::string(hostport) + "\"");
+      }
+      address.host = std::string(hostport.substr(1, close - 1));
+      const std::string_view after = hostport.substr(close + 1);
+      if (after.starts_with(':')) {
+        port = after.substr(1);
+      }
+    } else {
+      const std::size_t colon = hostport.rfind(':');
+      address.host = std::string(hostport.substr(0, colon));
+      if (colon != std::string_view::npos) {
+        port = hostport.substr(colon + 1);
+      }
+    }
+    if (address.host.empty()) {
+      return core::fail(core::Errc::manifest, "missing host");
+    }
+    if (!port.empty()) {
+      auto parsed = parse_int(port, 1, 65535, "port");
+      if (!parsed) {
+        return tl::unexpected(parsed.error());
+      }
+      address.port = *parsed;
+    }
+    return address;
+  }
+  if (rest.starts_with("unix://")) {
+    rest.remove_prefix(7);
+    address.is_unix = true;
+    take_credentials(rest, address);
+    const std::size_t query = rest.find('?');
+    address.path = std::string(rest.substr(0, query));
+    if (address.path.empty()) {
+      return core::fail(core::Errc::manifest, "missing socket path");
+    }
+    if (query != std::string_view::npos) {
+      std::string_view params = rest.substr(query + 1);
+      if (!params.starts_with("db=")) {
+        return core::fail(core::Errc::manifest,
+                          "unsupported parameter \"" + std::string(params) + "\" (expected ?db=N)");
+      }
+      auto parsed = parse_int(params.substr(3), 0, 1'000'000, "database");
+      if (!parsed) {
+        return tl::unexpected(parsed.error());
+      }
+      address.db = *parsed;
+    }
+    return address;
+  }
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return core::fail(core::Errc::manifest,
+                      "\"" + redact_url(url)
+                          + "\" is not a URL (expected redis://host:port/db or "
+                            "unix:///path.sock)");
+  }
+  return core::fail(core::Errc::manifest,
+                    "unsupported scheme \"" + std::string(url.substr(0, scheme_end))
+                        + "\" (expected redis:// or unix://)");
+}
+
+std::string
+redact_url(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  const std::size_t at = url.rfind('@');
+  if (at == std::string_view::npos) {
+    return std::string(url);
+  }
+  if (scheme_end == std::string_view::npos || at < scheme_end) {
+    return "<redacted>";
+  }
+  const std::string_view userinfo = url.substr(scheme_end + 3, at - scheme_end - 3);
+  const std::size_t colon = userinfo.find(':');
+  std::string out(url.substr(0, scheme_end + 3));
+  if (colon == std::string_view::npos) {
+    out += "***";
+  } else {
+    out += userinfo.substr(0, colon);
+    out += ":***";
+  }
+  out += url.substr(at);
+  return out;
+}
+
+} // namespace cachewarm::sinks

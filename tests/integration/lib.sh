@@ -1,0 +1,319 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # globals (T, FIXTURES, REDIS_*) are for the sourcing tests
+# Shared helpers for the integration tests: source it first from tests/integration/<feature>.sh.
+#
+#   CACHEWARM             the binary under test (CTest sets it; default $repo/build/cachewarm)
+#   CACHEWARM_SOURCE_DIR  the repository root (CTest sets it)
+#   T                     a per-test temp dir, removed on exit (kept when CW_KEEP_TMP=1)
+#
+# Each test starts its own redis-server on a random free loopback port (start_redis) and asserts
+# against the server's truth (DBSIZE, GET, HGETALL, TTL, EXISTS) and the JSON report (expect_json).
+# Exit 77 means "skipped" (CTest SKIP_RETURN_CODE 77).
+
+set -Eeuo pipefail
+
+CW_TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+
+_cw_on_err() {
+  local rc=$? cmd=$BASH_COMMAND i
+  echo "FAIL: ${CW_TEST_NAME}: command exited $rc: $cmd" >&2
+  for ((i = 0; i < ${#FUNCNAME[@]} - 1; i++)); do
+    echo "  at ${BASH_SOURCE[i + 1]##*/}:${BASH_LINENO[i]} (${FUNCNAME[i + 1]})" >&2
+  done
+}
+trap _cw_on_err ERR
+
+CACHEWARM_SOURCE_DIR=${CACHEWARM_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+CACHEWARM=${CACHEWARM:-$CACHEWARM_SOURCE_DIR/build/cachewarm}
+FIXTURES=$CACHEWARM_SOURCE_DIR/tests/fixtures
+export CACHEWARM CACHEWARM_SOURCE_DIR
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/cw-${CW_TEST_NAME}.XXXXXX")
+
+# Cleanup actions run in reverse order of registration, then the temp dir goes.
+_cw_cleanups=()
+on_exit() { _cw_cleanups+=("$*"); }
+_cw_run_cleanups() {
+  local rc=$? i
+  trap - ERR
+  set +e
+  for ((i = ${#_cw_cleanups[@]} - 1; i >= 0; i--)); do
+    eval "${_cw_cleanups[i]}"
+  done
+  if [[ "${CW_KEEP_TMP:-0}" == 1 ]]; then
+    echo "kept temp dir $T" >&2
+  else
+    rm -rf "$T"
+  fi
+  if ((rc == 0)); then
+    echo "PASS: ${CW_TEST_NAME}" >&2
+  elif ((rc == 77)); then
+    echo "SKIP: ${CW_TEST_NAME}" >&2
+  fi
+  exit "$rc"
+}
+trap _cw_run_cleanups EXIT
+
+# --- Failing, skipping --------------------------------------------------------------------------
+
+# fail MSG: prints MSG with the caller's location and exits 1.
+fail() {
+  echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[2]##*/}:${BASH_LINENO[1]}: $*" >&2
+  exit 1
+}
+
+# skip MSG: the test cannot run here (exit 77).
+skip() {
+  echo "SKIP: ${CW_TEST_NAME}: $*" >&2
+  exit 77
+}
+
+# Shows what the last expect_exit captured (called on assertion failures).
+_cw_dump_output() {
+  if [[ -s "$T/err.txt" ]]; then
+    echo "--- stderr of the last cachewarm run (tail) ---" >&2
+    tail -n 20 "$T/err.txt" >&2
+  fi
+  if [[ -s "$T/out.json" ]]; then
+    echo "--- stdout of the last cachewarm run (head) ---" >&2
+    head -c 3000 "$T/out.json" >&2
+    echo >&2
+  fi
+}
+
+# --- Assertions ---------------------------------------------------------------------------------
+
+# expect_eq ACTUAL EXPECTED MSG
+expect_eq() {
+  if [[ "$1" != "$2" ]]; then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-values differ}" >&2
+    echo "  expected: $2" >&2
+    echo "  actual:   $1" >&2
+    exit 1
+  fi
+}
+
+# expect_ne ACTUAL UNEXPECTED MSG
+expect_ne() {
+  if [[ "$1" == "$2" ]]; then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-values equal}" >&2
+    echo "  both: $1" >&2
+    exit 1
+  fi
+}
+
+# expect_ge ACTUAL MIN MSG / expect_le ACTUAL MAX MSG (integers)
+expect_ge() {
+  if ! [[ "$1" =~ ^-?[0-9]+$ ]] || (($1 < $2)); then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-too small}" >&2
+    echo "  expected >= $2, actual: $1" >&2
+    exit 1
+  fi
+}
+expect_le() {
+  if ! [[ "$1" =~ ^-?[0-9]+$ ]] || (($1 > $2)); then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-too large}" >&2
+    echo "  expected <= $2, actual: $1" >&2
+    exit 1
+  fi
+}
+
+# expect_contains HAYSTACK NEEDLE MSG
+expect_contains() {
+  if [[ "$1" != *"$2"* ]]; then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-text not found}" >&2
+    echo "  expected to contain: $2" >&2
+    echo "  actual: $(printf '%s' "$1" | head -c 2000)" >&2
+    exit 1
+  fi
+}
+
+# expect_not_contains HAYSTACK NEEDLE MSG
+expect_not_contains() {
+  if [[ "$1" == *"$2"* ]]; then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-unexpected text}" >&2
+    echo "  must not contain: $2" >&2
+    exit 1
+  fi
+}
+
+# expect_json FILE JQ_EXPR EXPECTED: `jq -r JQ_EXPR FILE` must print exactly EXPECTED.
+expect_json() {
+  local file=$1 expr=$2 expected=$3 actual
+  if ! actual=$(jq -r "$expr" "$file" 2>"$T/jq.err"); then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: jq '$expr' failed on $file:" >&2
+    cat "$T/jq.err" >&2
+    exit 1
+  fi
+  if [[ "$actual" != "$expected" ]]; then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: report $expr" >&2
+    echo "  expected: $expected" >&2
+    echo "  actual:   $actual" >&2
+    exit 1
+  fi
+}
+
+# jget FILE JQ_EXPR: prints `jq -r JQ_EXPR FILE` (fails the test if FILE is not valid JSON).
+jget() {
+  jq -r "$2" "$1" || fail "jq '$2' failed on $1"
+}
+
+# expect_report_invariant FILE: planned == written + skipped + failed, in totals and per group,
+# and totals equal the sum over the groups.
+expect_report_invariant() {
+  local file=$1
+  expect_json "$file" '.totals.planned == .totals.written + .totals.skipped + .totals.failed' true
+  expect_json "$file" '[.groups[] | .planned == .written + .skipped + .failed] | all' true
+  expect_json "$file" '.totals.written == ([.groups[].written] | add // 0)' true
+  expect_json "$file" '.totals.planned == ([.groups[].planned] | add // 0)' true
+}
+
+# expect_exit CODE CMD...: runs CMD with stdout in $T/out.json and stderr in $T/err.txt
+# (bounded by CW_RUN_TIMEOUT seconds, default 120) and asserts its exit code.
+expect_exit() {
+  local expected=$1 rc=0
+  shift
+  # `timeout` runs programs, not shell functions.
+  if [[ "$1" == cw ]]; then
+    set -- "$CACHEWARM" "${@:2}"
+  fi
+  timeout --kill-after=5 "${CW_RUN_TIMEOUT:-120}" "$@" >"$T/out.json" 2>"$T/err.txt" || rc=$?
+  if [[ "$rc" != "$expected" ]]; then
+    _cw_dump_output
+    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: exit code of: $*" >&2
+    echo "  expected: $expected" >&2
+    echo "  actual:   $rc$( ((rc == 124)) && echo ' (timed out)')" >&2
+    exit 1
+  fi
+}
+
+# cw ARGS...: runs the binary under test.
+cw() { "$CACHEWARM" "$@"; }
+
+# --- Data -----------------------------------------------------------------------------------
+
+# make_db FILE: runs sqlite3 on FILE with SQL read from stdin (FILE is created if missing).
+make_db() {
+  sqlite3 -bail "$1" >/dev/null
+}
+
+# sql FILE QUERY: prints QUERY's result (one row a line, columns separated by |).
+sql() {
+  sqlite3 -bail "$1" "$2"
+}
+
+# --- Redis --------------------------------------------------------------------------------------
+
+REDIS_PORT=
+REDIS_PID=
+
+
+# start_redis [extra redis-server args...]: starts a throwaway redis-server bound to 127.0.0.1 on a
+# random free port in 20000-45000 (retrying on collisions), with persistence off and all files in
+# $T. Sets REDIS_PORT, REDIS_PID and REDIS_DIR; the server is killed by PID when the test exits.
+# A server started with --requirepass answers PING with NOAUTH, which counts as ready.
+start_redis() {
+  command -v redis-server >/dev/null || skip "redis-server is not installed (scripts/deps.sh)"
+  local attempt port dir pid i reply
+  for attempt in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 25001))
+    # Something already listens there: pick another port.
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      continue
+    fi
+    dir="$T/redis-$port"
+    mkdir -p "$dir"
+    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+      --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
+      "$@" >"$dir/start.txt" 2>&1 || true
+    if grep -q 'FATAL' "$dir/start.txt"; then
+      cat "$dir/start.txt" >&2
+      fail "redis-server rejected its arguments: $*"
+    fi
+    pid=
+    for ((i = 0; i < 100; i++)); do
+      if [[ -z "$pid" && -s "$dir/redis.pid" ]]; then
+        pid=$(cat "$dir/redis.pid")
+        on_exit "_cw_stop_redis $pid"
+      fi
+      if [[ -n "$pid" ]]; then
+        # Our process owns the pidfile only after it bound the port, so a reply is from it.
+        if ! kill -0 "$pid" 2>/dev/null; then
+          break
+        fi
+        reply=$(redis-cli -h 127.0.0.1 -p "$port" --no-auth-warning ping 2>&1 || true)
+        if [[ "$reply" == PONG || "$reply" == *NOAUTH* ]]; then
+          REDIS_PORT=$port
+          REDIS_PID=$pid
+          REDIS_DIR=$dir
+          export REDIS_PORT
+          return 0
+        fi
+      elif grep -q -e 'Address already in use' -e 'Could not create server TCP' \
+        "$dir/redis.log" 2>/dev/null; then
+        break
+      fi
+      sleep 0.1
+    done
+    echo "start_redis: port $port failed (attempt $attempt):" >&2
+    tail -n 5 "$dir/redis.log" >&2 2>/dev/null || true
+  done
+  fail "could not start redis-server"
+}
+
+# Kills a redis-server we started, by PID, and waits (bounded) until it is gone.
+_cw_stop_redis() {
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# rcli ARGS...: redis-cli against the test's server (RCLI_ARGS adds e.g. `-a secret` or `-n 3`).
+rcli() {
+  # shellcheck disable=SC2086 # RCLI_ARGS is a list of words on purpose
+  redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --no-auth-warning ${RCLI_ARGS:-} "$@"
+}
+
+# dbsize [DB]: number of keys in DB (default 0).
+dbsize() {
+  rcli -n "${1:-0}" dbsize
+}
+
+# redis_url [DB]: the URL of the test's server (database DB, default 0).
+redis_url() {
+  echo "redis://127.0.0.1:${REDIS_PORT}/${1:-0}"
+}
+
+# scan_keys [DB]: every key of DB, sorted bytewise, one a line.
+scan_keys() {
+  rcli -n "${1:-0}" --scan | LC_ALL=C sort
+}
+
+# closed_port: prints a loopback port in 20000-45000 where nothing listens.
+closed_port() {
+  local port
+  while :; do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 25001))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+}
+
+# now_ms: wall-clock milliseconds, for elapsed-time lower bounds.
+now_ms() {
+  echo $(($(date +%s%N) / 1000000))
+}

@@ -1,0 +1,823 @@
+#include "cachewarm/manifest/parse.hpp"
+
+#include "cachewarm/manifest/diagnostic.hpp"
+#include "cachewarm/manifest/manifest.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace std::chrono_literals;
+using cachewarm::manifest::Diagnostic;
+using cachewarm::manifest::EnvLookup;
+using cachewarm::manifest::GroupSpec;
+using cachewarm::manifest::LoadResult;
+using cachewarm::manifest::Location;
+using cachewarm::manifest::Manifest;
+using cachewarm::manifest::SourceKind;
+using cachewarm::manifest::ValueKind;
+
+namespace {
+
+// The manifest of DESIGN.md, verbatim.
+constexpr std::string_view k_design_manifest = R"(version: 1
+targets:                      # where warmed data goes; ${VAR} reads the environment
+  main: {url: "redis://default:${REDIS_PASSWORD}@127.0.0.1:6379/0"}
+  eu:   {url: "redis://10.1.0.5:6379", cluster: true}
+sources:                      # where values come from
+  catalog: {sqlite: data/catalog.db}                 # embedded default; path relative to the manifest
+  orders:  {postgres: "postgresql://app@db/orders"}  # libpq URI or conninfo
+  api:
+    http: {base_url: "https://api.example.com", headers: {Authorization: "Bearer ${API_TOKEN}"},
+           timeout: 5s, concurrency: 32, rate: 200/s, retries: 3}
+schedules:
+  business-hours: {peak: "09:00-18:00", days: [mon, tue, wed, thu, fri],
+                   timezone: America/New_York, lead: 30m}
+  black-friday:   {dates: ["11-27", "11-28"], at: "05:30", timezone: UTC}
+  nightly:        {cron: "0 3 * * *", timezone: Europe/Berlin}
+defaults: {target: main, ttl: 1h, batch: 500, concurrency: 4, rate: 50000/s}
+groups:
+  - name: homepage                        # literal keys, value fetched per key over HTTP
+    priority: 100
+    schedule: business-hours
+    keys: [page:home, page:about]
+    value: {source: api, get: "/pages/{key}"}
+  - name: top-products                    # one bulk query yields key + value rows
+    schedule: business-hours
+    query: {source: catalog, sql: "SELECT id, name, price, payload FROM products ORDER BY views DESC LIMIT 100000"}
+    key: "product:{id}"
+    value: {column: payload}              # or {hash: [name, price]} -> HSET field per column
+    ttl: 2h
+    ttl_jitter: 10%                       # spread expiry so warmed keys don't all expire at once
+  - name: product-pages                   # a pattern expanded over ranges and lists (cartesian)
+    pattern: "product:{id}:page:{lang}"
+    with: {id: "1..5000", lang: [en, de]}
+    value: {source: api, get: "/products/{id}?lang={lang}", json_pointer: /data}
+  - name: after-deploy                    # every region; never overwrite what traffic cached
+    targets: [main, eu]
+    only_missing: true
+    keys: [config:features, config:banners]
+    value: {source: catalog, sql: "SELECT body FROM blobs WHERE name = ?", params: ["{key}"]}
+)";
+
+// A minimal valid manifest; tests append or alter lines to break it in one place.
+constexpr std::string_view k_minimal = R"(version: 1
+targets:
+  main: {url: "redis://127.0.0.1:6379"}
+groups:
+  - name: g
+    keys: [a, b]
+    value: {text: hello}
+)";
+
+EnvLookup
+fake_env(std::map<std::string, std::string, std::less<>> vars)
+{
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  };
+}
+
+LoadResult
+parse(std::string_view text, const EnvLookup& env = fake_env({}))
+{
+  return cachewarm::manifest::parse_manifest(text, "m.yaml", "/etc/cw", env);
+}
+
+// The only diagnostic of `text`, as `line:column: message` (file name left out).
+std::string
+only_problem(std::string_view text, const EnvLookup& env = fake_env({}))
+{
+  const LoadResult result = parse(text, env);
+  CHECK_FALSE(result.manifest.has_value());
+  REQUIRE(result.diagnostics.size() == 1);
+  const Diagnostic& diagnostic = result.diagnostics.front();
+  CHECK(diagnostic.file == "m.yaml");
+  return std::to_string(diagnostic.loc.line) + ":" + std::to_string(diagnostic.loc.column) + ": "
+         + diagnostic.message;
+}
+
+// Every diagnostic of `text`, one `line:column: message` each.
+std::vector<std::string>
+all_problems(std::string_view text)
+{
+  const LoadResult result = parse(text);
+  std::vector<std::string> lines;
+  for (const Diagnostic& diagnostic : result.diagnostics) {
+    lines.push_back(std::to_string(diagnostic.loc.line) + ":" + std::to_string(diagnostic.loc.column)
+                    + ": " + diagnostic.message);
+  }
+  return lines;
+}
+
+// A manifest with one target and `group` (already indented as a list item) as its only group.
+std::string
+with_group(std::string_view group)
+{
+  return std::string("version: 1\n"
+                     "targets:\n"
+                     "  main: {url: \"redis://127.0.0.1:6379\"}\n"
+                     "sources:\n"
+                     "  db: {sqlite: cache.db}\n"
+                     "  api: {http: {base_url: \"http://127.0.0.1:8080\"}}\n"
+                     "groups:\n")
+         + std::string(group);
+}
+
+Manifest
+design_manifest()
+{
+  const LoadResult result =
+      parse(k_design_manifest, fake_env({{"REDIS_PASSWORD", "s3cret"}, {"API_TOKEN", "tok"}}));
+  INFO(cachewarm::manifest::to_string(result.diagnostics));
+  REQUIRE(result.diagnostics.empty());
+  REQUIRE(result.manifest.has_value());
+  return *result.manifest;
+}
+
+} // namespace
+
+TEST_SUITE("manifest::parse")
+{
+  // --- The DESIGN.md manifest ---------------------------------------------------------------
+
+  TEST_CASE("the design manifest parses without diagnostics")
+  {
+    const Manifest manifest = design_manifest();
+    CHECK(manifest.version == 1);
+    CHECK(manifest.path == "m.yaml");
+    CHECK(manifest.dir == "/etc/cw");
+    CHECK(manifest.targets.size() == 2);
+    CHECK(manifest.sources.size() == 3);
+    CHECK(manifest.schedules.size() == 3);
+    CHECK(manifest.groups.size() == 4);
+  }
+
+  TEST_CASE("design manifest: targets expand the environment and keep their options")
+  {
+    const Manifest manifest = design_manifest();
+    const auto* main = manifest.find_target("main");
+    REQUIRE(main != nullptr);
+    CHECK(main->url == "redis://default:s3cret@127.0.0.1:6379/0");
+    CHECK_FALSE(main->cluster);
+    CHECK(main->connect_timeout == 2000ms);
+    CHECK(main->command_timeout == 10000ms);
+    CHECK(main->loc == Location{3, 3});
+    const auto* eu = manifest.find_target("eu");
+    REQUIRE(eu != nullptr);
+    CHECK(eu->url == "redis://10.1.0.5:6379");
+    CHECK(eu->cluster);
+    CHECK(manifest.find_target("nope") == nullptr);
+  }
+
+  TEST_CASE("design manifest: sources of every kind")
+  {
+    const Manifest manifest = design_manifest();
+    const auto* catalog = manifest.find_source("catalog");
+    REQUIRE(catalog != nullptr);
+    CHECK(catalog->kind == SourceKind::sqlite);
+    CHECK(catalog->sqlite_path == "/etc/cw/data/catalog.db");
+    const auto* orders = manifest.find_source("orders");
+    REQUIRE(orders != nullptr);
+    CHECK(orders->kind == SourceKind::postgres);
+    CHECK(orders->postgres == "postgresql://app@db/orders");
+    const auto* api = manifest.find_source("api");
+    REQUIRE(api != nullptr);
+    CHECK(api->kind == SourceKind::http);
+    CHECK(api->http.base_url == "https://api.example.com");
+    REQUIRE(api->http.headers.size() == 1);
+    CHECK(api->http.headers[0].first == "Authorization");
+    CHECK(api->http.headers[0].second == "Bearer tok");
+    CHECK(api->http.timeout == 5s);
+    CHECK(api->http.concurrency == 32);
+    CHECK(api->http.rate.per_second == doctest::Approx(200.0));
+    CHECK(api->http.retries == 3);
+  }
+
+  TEST_CASE("design manifest: schedules")
+  {
+    const Manifest manifest = design_manifest();
+    const auto* business = manifest.find_schedule("business-hours");
+    REQUIRE(business != nullptr);
+    CHECK(business->peak == "09:00-18:00");
+    CHECK(business->days == std::vector<std::string>{"mon", "tue", "wed", "thu", "fri"});
+    CHECK(business->timezone == "America/New_York");
+    CHECK(business->lead == 30min);
+    const auto* black_friday = manifest.find_schedule("black-friday");
+    REQUIRE(black_friday != nullptr);
+    CHECK(black_friday->dates == std::vector<std::string>{"11-27", "11-28"});
+    CHECK(black_friday->at == "05:30");
+    CHECK(black_friday->timezone == "UTC");
+    const auto* nightly = manifest.find_schedule("nightly");
+    REQUIRE(nightly != nullptr);
+    CHECK(nightly->cron == "0 3 * * *");
+    CHECK(nightly->timezone == "Europe/Berlin");
+  }
+
+  TEST_CASE("design manifest: defaults")
+  {
+    const Manifest manifest = design_manifest();
+    CHECK(manifest.defaults.target == "main");
+    CHECK(manifest.defaults.ttl == 1h);
+    CHECK(manifest.defaults.batch == 500);
+    CHECK(manifest.defaults.concurrency == 4);
+    CHECK(manifest.defaults.rate.per_second == doctest::Approx(50000.0));
+    CHECK_FALSE(manifest.defaults.only_missing);
+  }
+
+  TEST_CASE("design manifest: a literal-key group with an http lookup")
+  {
+    const Manifest manifest = design_manifest();
+    const GroupSpec* group = manifest.find_group("homepage");
+    REQUIRE(group != nullptr);
+    CHECK(group->priority == 100);
+    CHECK(group->schedule == "business-hours");
+    CHECK(group->keys == std::vector<std::string>{"page:home", "page:about"});
+    REQUIRE(group->value.has_value());
+    CHECK(group->value->kind == ValueKind::lookup_http);
+    CHECK(group->value->source == "api");
+    CHECK(group->value->get == "/pages/{key}");
+    CHECK(group->targets.empty());
+    CHECK(group->loc == Location{18, 5});
+    CHECK(group->keys_loc == Location{21, 11});
+  }
+
+  TEST_CASE("design manifest: a query group with a column value, ttl and jitter")
+  {
+    const Manifest manifest = design_manifest();
+    const GroupSpec* group = manifest.find_group("top-products");
+    REQUIRE(group != nullptr);
+    REQUIRE(group->query.has_value());
+    CHECK(group->query->source == "catalog");
+    CHECK(group->query->sql.rfind("SELECT id, name, price, payload FROM products", 0) == 0);
+    CHECK(group->key == "product:{id}");
+    REQUIRE(group->value.has_value());
+    CHECK(group->value->kind == ValueKind::column);
+    CHECK(group->value->column == "payload");
+    CHECK(group->ttl == std::optional<std::chrono::milliseconds>{2h});
+    REQUIRE(group->ttl_jitter.has_value());
+    CHECK(group->ttl_jitter->fraction == doctest::Approx(0.10));
+    CHECK(group->priority == 0);
+  }
+
+  TEST_CASE("design manifest: a pattern group over a range and a list")
+  {
+    const Manifest manifest = design_manifest();
+    const GroupSpec* group = manifest.find_group("product-pages");
+    REQUIRE(group != nullptr);
+    CHECK(group->pattern == "product:{id}:page:{lang}");
+    REQUIRE(group->with.size() == 2);
+    CHECK(group->with[0].name == "id");
+    REQUIRE(group->with[0].range.has_value());
+    CHECK(group->with[0].range->first == 1);
+    CHECK(group->with[0].range->last == 5000);
+    CHECK(group->with[1].name == "lang");
+    CHECK_FALSE(group->with[1].range.has_value());
+    CHECK(group->with[1].values == std::vector<std::string>{"en", "de"});
+    REQUIRE(group->value.has_value());
+    CHECK(group->value->kind == ValueKind::lookup_http);
+    CHECK(group->value->get == "/products/{id}?lang={lang}");
+    CHECK(group->value->json_pointer == "/data");
+  }
+
+  TEST_CASE("design manifest: a multi-target group with an sql lookup")
+  {
+    const Manifest manifest = design_manifest();
+    const GroupSpec* group = manifest.find_group("after-deploy");
+    REQUIRE(group != nullptr);
+    CHECK(group->targets == std::vector<std::string>{"main", "eu"});
+    CHECK(group->targets_loc == Location{35, 14});
+    CHECK(group->only_missing == std::optional<bool>{true});
+    REQUIRE(group->value.has_value());
+    CHECK(group->value->kind == ValueKind::lookup_sql);
+    CHECK(group->value->source == "catalog");
+    CHECK(group->value->sql == "SELECT body FROM blobs WHERE name = ?");
+    CHECK(group->value->params == std::vector<std::string>{"{key}"});
+  }
+
+  // --- Good inputs beyond the sketch --------------------------------------------------------
+
+  TEST_CASE("a single target becomes the default target")
+  {
+    const LoadResult result = parse(k_minimal);
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->defaults.target == "main");
+    CHECK(result.manifest->groups[0].value->kind == ValueKind::text);
+    CHECK(result.manifest->groups[0].value->text == "hello");
+  }
+
+  TEST_CASE("a default with ${VAR:-default} is used when the variable is unset")
+  {
+    const LoadResult result = parse(with_group("  - name: g\n"
+                                               "    keys: [a]\n"
+                                               "    batch: ${BATCH:-250}\n"
+                                               "    value: {text: \"${GREETING:-hi} {key}\"}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].batch == std::optional<std::size_t>{250});
+    CHECK(result.manifest->groups[0].value->text == "hi {key}");
+  }
+
+  TEST_CASE("a set environment variable is substituted and $${ stays literal")
+  {
+    const LoadResult result = parse(with_group("  - name: g\n"
+                                               "    keys: [\"$${HOME}\", \"user:${USER_ID}\"]\n"
+                                               "    value: {text: v}\n"),
+                                    fake_env({{"USER_ID", "42"}}));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].keys == std::vector<std::string>{"${HOME}", "user:42"});
+  }
+
+  TEST_CASE("an absolute sqlite path is kept as written")
+  {
+    const LoadResult result = parse("version: 1\n"
+                                    "targets: {main: {url: \"redis://h:1\"}}\n"
+                                    "sources: {db: {sqlite: /var/lib/x.db}}\n"
+                                    "groups: []\n");
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->sources[0].sqlite_path == "/var/lib/x.db");
+  }
+
+  TEST_CASE("a text value may use pattern variables and {key}")
+  {
+    const LoadResult result = parse(with_group("  - name: g\n"
+                                               "    pattern: \"flag:{region}:{n}\"\n"
+                                               "    with: {region: [eu, us], n: \"001..003\"}\n"
+                                               "    value: {text: \"maintenance-{region}-{key}\"}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].with[1].range->width == 3);
+  }
+
+  TEST_CASE("a hash value in a query group lists its columns")
+  {
+    const LoadResult result = parse(with_group("  - name: g\n"
+                                               "    query: {source: db, sql: \"SELECT id, a, b FROM t\"}\n"
+                                               "    key: \"item:{id}\"\n"
+                                               "    value: {hash: [a, b]}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].value->kind == ValueKind::hash);
+    CHECK(result.manifest->groups[0].value->hash_columns == std::vector<std::string>{"a", "b"});
+  }
+
+  // --- Bad inputs: one problem each, down to line, column and text -------------------------
+
+  TEST_CASE("an unknown group field suggests the close spelling")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    tll: 1h\n"
+                                  "    value: {text: v}\n"))
+          == "10:5: unknown field \"tll\" in group \"x\" (expected one of: name, priority, "
+             "schedule, keys, pattern, with, query, key, value, ttl, ttl_jitter, target, targets, "
+             "only_missing, batch, concurrency, rate); did you mean \"ttl\"?");
+  }
+
+  TEST_CASE("an unknown field without a close spelling gets no suggestion")
+  {
+    CHECK(only_problem("version: 1\n"
+                       "targets:\n"
+                       "  main: {url: \"redis://h:1\", password: x}\n"
+                       "groups: []\n")
+          == "3:30: unknown field \"password\" in target \"main\" (expected one of: url, cluster, "
+             "connect_timeout, timeout)");
+  }
+
+  TEST_CASE("an unknown top-level field is reported at its key")
+  {
+    CHECK(only_problem(std::string(k_minimal) + "defualts: {ttl: 1h}\n")
+          == "8:1: unknown field \"defualts\" at the top level (expected one of: version, targets, "
+             "sources, schedules, defaults, groups); did you mean \"defaults\"?");
+  }
+
+  TEST_CASE("a wrong type names the path, the expectation and the value")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    batch: abc\n"
+                                  "    value: {text: v}\n"))
+          == "10:12: groups[1] (\"x\").batch: expected a positive integer, got \"abc\"");
+  }
+
+  TEST_CASE("a list where a scalar belongs is a type error")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    ttl: [1h]\n"
+                                  "    value: {text: v}\n"))
+          == "10:10: groups[1] (\"x\").ttl: expected a duration, got a list");
+  }
+
+  TEST_CASE("an invalid duration in the second group names it")
+  {
+    CHECK(only_problem(with_group("  - name: first\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v}\n"
+                                  "  - name: top-products\n"
+                                  "    keys: [b]\n"
+                                  "    ttl: 2x\n"
+                                  "    value: {text: v}\n"))
+          == "13:10: groups[2] (\"top-products\").ttl: invalid duration \"2x\" (expected e.g. "
+             "500ms, 90s, 30m, 2h, 1d)");
+  }
+
+  TEST_CASE("batch and concurrency have upper bounds")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    concurrency: 5000\n"
+                                  "    value: {text: v}\n"))
+          == "10:18: groups[1] (\"x\").concurrency: 5000 is too large (at most 1024)");
+  }
+
+  TEST_CASE("a zero batch is not a positive integer")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    batch: 0\n"
+                                  "    value: {text: v}\n"))
+          == "10:12: groups[1] (\"x\").batch: expected a positive integer, got \"0\"");
+  }
+
+  TEST_CASE("an undefined target is reported with the defined ones")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    target: eu\n"
+                                  "    value: {text: v}\n"))
+          == "10:13: group \"x\": unknown target \"eu\" (defined: main)");
+  }
+
+  TEST_CASE("an undefined schedule with none defined says so")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    schedule: nightly\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v}\n"))
+          == "9:15: group \"x\": unknown schedule \"nightly\" (none defined)");
+  }
+
+  TEST_CASE("an undefined value source is reported")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {source: cms, get: \"/{key}\"}\n"))
+          == "10:21: group \"x\": unknown source \"cms\" (defined: db, api)");
+  }
+
+  TEST_CASE("an sql lookup against an http source is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {source: api, sql: \"SELECT v FROM t WHERE k = ?\", "
+                                  "params: [\"{key}\"]}\n"))
+          == "10:21: group \"x\": source \"api\" is a http source; \"sql\" needs a sqlite or "
+             "postgres source");
+  }
+
+  TEST_CASE("defaults.target must name a target")
+  {
+    CHECK(only_problem(std::string(k_minimal) + "defaults: {target: eu}\n")
+          == "8:20: defaults: unknown target \"eu\" (defined: main)");
+  }
+
+  TEST_CASE("with several targets a group needs a target or defaults.target")
+  {
+    CHECK(only_problem("version: 1\n"
+                       "targets:\n"
+                       "  main: {url: \"redis://a:1\"}\n"
+                       "  eu: {url: \"redis://b:1\"}\n"
+                       "groups:\n"
+                       "  - name: x\n"
+                       "    keys: [a]\n"
+                       "    value: {text: v}\n")
+          == "6:5: group \"x\": no target given and several are defined (main, eu); set \"target\" "
+             "in the group or \"defaults.target\"");
+  }
+
+  TEST_CASE("two key sources are rejected at the second")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    query: {source: db, sql: \"SELECT id FROM t\"}\n"
+                                  "    key: \"k:{id}\"\n"
+                                  "    value: {text: v}\n"))
+          == "10:5: groups[1] (\"x\"): \"query\" cannot be combined with \"keys\" (a group has "
+             "exactly one key source: keys, pattern or query)");
+  }
+
+  TEST_CASE("a group without a key source is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    value: {text: v}\n"))
+          == "8:5: groups[1] (\"x\"): missing a key source (one of keys, pattern or query)");
+  }
+
+  TEST_CASE("with without pattern and key without query are errors")
+  {
+    CHECK(all_problems(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    with: {n: \"1..2\"}\n"
+                                  "    key: \"k:{n}\"\n"
+                                  "    value: {text: v}\n"))
+          == std::vector<std::string>{
+              "10:5: groups[1] (\"x\"): \"with\" is only allowed with \"pattern\"",
+              "11:5: groups[1] (\"x\"): \"key\" is only allowed with \"query\""});
+  }
+
+  TEST_CASE("a query group needs a key template")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    query: {source: db, sql: \"SELECT id FROM t\"}\n"
+                                  "    value: {column: id}\n"))
+          == "9:5: groups[1] (\"x\"): \"query\" requires \"key\"");
+  }
+
+  TEST_CASE("an unset environment variable is reported at its scalar")
+  {
+    CHECK(only_problem("version: 1\n"
+                       "targets:\n"
+                       "  main: {url: \"redis://default:${REDIS_PASSWORD}@127.0.0.1:6379/0\"}\n"
+                       "groups: []\n")
+          == "3:15: targets.main.url: environment variable \"REDIS_PASSWORD\" is not set");
+  }
+
+  TEST_CASE("an unterminated ${ is reported")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [\"a${HOME\"]\n"
+                                  "    value: {text: v}\n"))
+          == "9:12: groups[1] (\"x\").keys[1]: unterminated \"${\" (expected ${NAME} or "
+             "${NAME:-default})");
+  }
+
+  TEST_CASE("a yaml syntax error is one diagnostic at yaml-cpp's mark")
+  {
+    CHECK(only_problem("key: [1, 2\nother: }") == "2:6: end of sequence flow not found");
+  }
+
+  TEST_CASE("a yaml syntax error stops before any other check")
+  {
+    CHECK(only_problem("version: 2\ngroups: [\n  - {name: x}\n")
+          == "3:3: illegal block entry");
+  }
+
+  TEST_CASE("duplicate group names are rejected at the second")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v}\n"
+                                  "  - name: x\n"
+                                  "    keys: [b]\n"
+                                  "    value: {text: v}\n"))
+          == "11:11: groups[2].name: duplicate group name \"x\" (first defined at line 8)");
+  }
+
+  TEST_CASE("a duplicate field in one mapping is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    ttl: 1h\n"
+                                  "    ttl: 2h\n"
+                                  "    value: {text: v}\n"))
+          == "11:5: duplicate field \"ttl\" in group \"x\"");
+  }
+
+  TEST_CASE("a column value outside a query group is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {column: payload}\n"))
+          == "10:13: groups[1] (\"x\").value: \"column\" is only allowed in a group with a "
+             "\"query\"");
+  }
+
+  TEST_CASE("a pattern variable missing from with is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    pattern: \"p:{id}:{lang}\"\n"
+                                  "    with: {id: \"1..3\"}\n"
+                                  "    value: {text: v}\n"))
+          == "9:14: groups[1] (\"x\").pattern: variable {lang} is not defined in \"with\" "
+             "(defined: id)");
+  }
+
+  TEST_CASE("an unused with variable is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    pattern: \"p:{id}\"\n"
+                                  "    with: {id: \"1..3\", lang: [en, de]}\n"
+                                  "    value: {text: v}\n"))
+          == "10:24: groups[1] (\"x\").with.lang: variable \"lang\" is not used in the pattern");
+  }
+
+  TEST_CASE("a value template may not use variables the group does not define")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {source: api, get: \"/items/{id}\"}\n"))
+          == "10:31: groups[1] (\"x\").value.get: unknown variable {id} (available: key)");
+  }
+
+  TEST_CASE("a template syntax error is reported with its column in the template")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    pattern: \"p:{id\"\n"
+                                  "    with: {id: \"1..3\"}\n"
+                                  "    value: {text: v}\n"))
+          == "9:14: groups[1] (\"x\").pattern: unclosed '{' at column 3");
+  }
+
+  TEST_CASE("query group value templates are not checked against columns")
+  {
+    const LoadResult result = parse(with_group("  - name: x\n"
+                                               "    query: {source: db, sql: \"SELECT id FROM t\"}\n"
+                                               "    key: \"k:{id}\"\n"
+                                               "    value: {text: \"{anything}\"}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    CHECK(result.manifest.has_value());
+  }
+
+  TEST_CASE("a value with two kinds is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v, get: /x, source: api}\n"))
+          == "10:22: groups[1] (\"x\").value: \"text\" and \"get\" cannot be combined");
+  }
+
+  TEST_CASE("a missing value is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"))
+          == "8:5: groups[1] (\"x\"): missing required field \"value\"");
+  }
+
+  TEST_CASE("a bad group name is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: \"a b\"\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v}\n"))
+          == "8:11: groups[1].name: invalid group name \"a b\" (use letters, digits, '_', '.' and "
+             "'-')");
+  }
+
+  TEST_CASE("a schedule needs exactly one of peak, dates or cron")
+  {
+    CHECK(only_problem(std::string(k_minimal)
+                       + "schedules:\n"
+                         "  s: {peak: \"09:00-18:00\", cron: \"0 3 * * *\"}\n")
+          == "9:28: schedules.s: only one of peak, dates or cron may be given (found \"peak\" and "
+             "\"cron\")");
+  }
+
+  TEST_CASE("schedule formats are checked")
+  {
+    CHECK(all_problems(std::string(k_minimal)
+                       + "schedules:\n"
+                         "  a: {peak: \"9-18\", days: [mon, funday]}\n"
+                         "  b: {dates: [\"02-30\"], at: \"25:00\"}\n"
+                         "  c: {cron: \"0 3 * *\", at: \"05:00\"}\n")
+          == std::vector<std::string>{
+              "9:13: schedules.a.peak: invalid time window \"9-18\" (expected HH:MM-HH:MM)",
+              "9:33: schedules.a.days[2]: invalid day \"funday\" (expected mon, tue, wed, thu, "
+              "fri, sat or sun)",
+              "10:15: schedules.b.dates[1]: invalid date \"02-30\" (expected MM-DD, e.g. 11-27)",
+              "10:29: schedules.b.at: invalid time \"25:00\" (expected HH:MM)",
+              "11:13: schedules.c.cron: expected 5 fields (minute hour day-of-month month "
+              "day-of-week), got 4",
+              "11:24: schedules.c: \"at\" is only allowed with \"dates\""});
+  }
+
+  TEST_CASE("version must be 1")
+  {
+    CHECK(only_problem("version: 2\n"
+                       "targets: {main: {url: \"redis://h:1\"}}\n"
+                       "groups: []\n")
+          == "1:10: version: unsupported manifest version 2 (expected 1)");
+  }
+
+  TEST_CASE("an unsupported target scheme is reported without echoing the url")
+  {
+    CHECK(only_problem("version: 1\n"
+                       "targets: {main: {url: \"rediss://user:pw@h:1\"}}\n"
+                       "groups: []\n")
+          == "2:23: targets.main.url: unsupported scheme \"rediss\" (expected redis:// or unix://)");
+  }
+
+  TEST_CASE("a source needs exactly one kind")
+  {
+    CHECK(only_problem("version: 1\n"
+                       "targets: {main: {url: \"redis://h:1\"}}\n"
+                       "sources: {s: {sqlite: a.db, postgres: \"dbname=x\"}}\n"
+                       "groups: []\n")
+          == "3:29: sources.s: only one of sqlite, postgres or http may be given (found \"sqlite\" "
+             "and \"postgres\")");
+  }
+
+  TEST_CASE("an empty file is one diagnostic")
+  {
+    CHECK(only_problem("") == "1:1: manifest is empty (expected a mapping with version, targets "
+                              "and groups)");
+    CHECK(only_problem("# just a comment\n")
+          == "1:1: manifest is empty (expected a mapping with version, targets and groups)");
+  }
+
+  TEST_CASE("a top level that is not a mapping is one diagnostic")
+  {
+    CHECK(only_problem("- a\n- b\n")
+          == "1:1: expected a mapping with version, targets and groups at the top level, got a "
+             "list");
+  }
+
+  TEST_CASE("missing required top-level fields are each reported")
+  {
+    CHECK(all_problems("version: 1\n")
+          == std::vector<std::string>{
+              "1:1: missing required field \"targets\" at the top level",
+              "1:1: missing required field \"groups\" at the top level"});
+  }
+
+  TEST_CASE("every problem is collected, in file order")
+  {
+    CHECK(all_problems("version: 1\n"
+                       "targets:\n"
+                       "  main: {url: \"redis://h:1\", timout: 5s}\n"
+                       "groups:\n"
+                       "  - name: a\n"
+                       "    keys: [k]\n"
+                       "    batch: lots\n"
+                       "    value: {text: v}\n"
+                       "  - name: b\n"
+                       "    keys: [k]\n"
+                       "    target: eu\n"
+                       "    value: {column: c}\n")
+          == std::vector<std::string>{
+              "3:30: unknown field \"timout\" in target \"main\" (expected one of: url, cluster, "
+              "connect_timeout, timeout); did you mean \"timeout\"?",
+              "7:12: groups[1] (\"a\").batch: expected a positive integer, got \"lots\"",
+              "11:13: group \"b\": unknown target \"eu\" (defined: main)",
+              "12:13: groups[2] (\"b\").value: \"column\" is only allowed in a group with a "
+              "\"query\""});
+  }
+
+  TEST_CASE("hostile input never throws or hangs")
+  {
+    for (const std::string& text :
+         {std::string(100000, '['), std::string("a: &x [*x]\n"), std::string("a: *undefined\n"),
+          std::string("groups: &g [*g]\nversion: 1\ntargets: {m: {url: \"redis://h\"}}\n"),
+          std::string("\t\x01\xff: ]"), std::string("? [a]\n: 1\n"),
+          std::string("groups:\n  - {? [x] : y}\n")}) {
+      const LoadResult result = parse(text);
+      CHECK_FALSE(result.diagnostics.empty());
+      CHECK_FALSE(result.manifest.has_value());
+    }
+  }
+
+  TEST_CASE("to_string prints file:line:column: message")
+  {
+    const Diagnostic diagnostic{"m.yaml", Location{3, 7}, "boom"};
+    CHECK(diagnostic.to_string() == "m.yaml:3:7: boom");
+    CHECK(cachewarm::manifest::to_string({diagnostic, diagnostic}) == "m.yaml:3:7: boom\nm.yaml:3:7: boom\n");
+  }
+
+  TEST_CASE("load_manifest reports an unreadable file")
+  {
+    const LoadResult result =
+        cachewarm::manifest::load_manifest("/nonexistent/cachewarm.yaml", fake_env({}));
+    REQUIRE(result.diagnostics.size() == 1);
+    CHECK(result.diagnostics[0].to_string()
+          == "/nonexistent/cachewarm.yaml: cannot read the manifest: no such file or directory");
+  }
+
+  TEST_CASE("load_manifest resolves sqlite paths against the manifest's directory")
+  {
+    const std::string path = "/tmp/cachewarm_test_manifest_parse.yaml";
+    {
+      std::ofstream out(path);
+      out << "version: 1\n"
+             "targets: {main: {url: \"redis://h:1\"}}\n"
+             "sources: {db: {sqlite: data/c.db}}\n"
+             "groups: []\n";
+    }
+    const LoadResult result = cachewarm::manifest::load_manifest(path, fake_env({}));
+    std::remove(path.c_str());
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->dir == "/tmp");
+    CHECK(result.manifest->sources[0].sqlite_path == "/tmp/data/c.db");
+  }
+}
