@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -42,7 +42,8 @@ constexpr int k_exit_interrupted = 130;
 std::atomic<bool> g_stop{false};
 
 extern "C" void
-handle_stop_signal(int /*signal*/) {
+handle_stop_signal(int /*signal*/)
+{
   // A second signal means "now": skip the orderly shutdown.
   if (g_stop.exchange(true)) {
     _exit(k_exit_interrupted);
@@ -50,7 +51,8 @@ handle_stop_signal(int /*signal*/) {
 }
 
 void
-install_signal_handlers() {
+install_signal_handlers()
+{
   struct sigaction action {};
   action.sa_handler = handle_stop_signal;
   sigemptyset(&action.sa_mask);
@@ -74,20 +76,23 @@ struct RunArgs {
 };
 
 void
-print_error(std::string_view message) {
+print_error(std::string_view message)
+{
   std::string line = "cachewarm: error: " + std::string(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 void
-print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics) {
+print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics)
+{
   const std::string text = manifest::to_string(diagnostics);
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 // Writes `text` to `path` atomically: a temporary file in the same directory, fsync, rename.
 bool
-write_file_atomically(const std::string& path, const std::string& text) {
+write_file_atomically(const std::string& path, const std::string& text)
+{
   const std::string temporary = path + ".tmp." + std::to_string(getpid());
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -118,9 +123,11 @@ public:
   ProgressLine(const plan::Plan& plan, const exec::Progress& progress)
       : m_plan(plan)
       , m_progress(progress)
-      , m_thread([this](std::stop_token stop) { loop(stop); }) {}
+      , m_thread([this](std::stop_token stop) { loop(stop); })
+  {}
 
-  ~ProgressLine() {
+  ~ProgressLine()
+  {
     m_thread.request_stop();
     m_wake.notify_all();
     m_thread.join();
@@ -131,7 +138,8 @@ public:
   ProgressLine& operator=(const ProgressLine&) = delete;
 
 private:
-  void loop(const std::stop_token& stop) {
+  void loop(const std::stop_token& stop)
+  {
     std::uint64_t last_done = 0;
     auto last_time = std::chrono::steady_clock::now();
     double rate = 0.0;
@@ -193,7 +201,8 @@ private:
 };
 
 int
-exit_code_for(const exec::RunResult& result, std::optional<double> fail_under) {
+exit_code_for(const exec::RunResult& result, std::optional<double> fail_under)
+{
   switch (result.outcome) {
   case exec::Outcome::interrupted:
     return k_exit_interrupted;
@@ -217,7 +226,8 @@ exit_code_for(const exec::RunResult& result, std::optional<double> fail_under) {
 }
 
 int
-command_run(const RunArgs& args) {
+command_run(const RunArgs& args)
+{
   core::configure_log(args.log_format == "json" ? core::LogFormat::json : core::LogFormat::text,
                       core::LogLevel::info);
   plan::PlanOptions options;
@@ -290,29 +300,49 @@ command_run(const RunArgs& args) {
   return code;
 }
 
+// Prints `problems` (one per line) and a count line to stderr.
+void
+print_problems(const std::vector<std::string>& problems, const std::string& path)
+{
+  for (const std::string& problem : problems) {
+    std::fprintf(stderr, "%s\n", problem.c_str());
+  }
+  std::fprintf(stderr,
+               "cachewarm: %zu problem%s in %s\n",
+               problems.size(),
+               problems.size() == 1 ? "" : "s",
+               path.c_str());
+}
+
+std::vector<std::string>
+to_lines(const std::vector<manifest::Diagnostic>& diagnostics)
+{
+  std::vector<std::string> lines;
+  for (const manifest::Diagnostic& diagnostic : diagnostics) {
+    lines.push_back(diagnostic.to_string());
+  }
+  return lines;
+}
+
+// Everything `run` checks before writing, without connecting to any target.
 int
-command_validate(const std::string& path) {
+command_validate(const std::string& path)
+{
   const manifest::LoadResult loaded = manifest::load_manifest(path, manifest::process_env());
   if (!loaded.manifest) {
-    print_diagnostics(loaded.diagnostics);
-    std::fprintf(stderr,
-                 "cachewarm: %zu problem%s in %s\n",
-                 loaded.diagnostics.size(),
-                 loaded.diagnostics.size() == 1 ? "" : "s",
-                 path.c_str());
+    print_problems(to_lines(loaded.diagnostics), path);
     return k_exit_usage;
   }
   const manifest::Manifest& manifest = *loaded.manifest;
-  // The checks `run` makes before writing (features not supported yet, unknown targets).
   const auto plan = plan::make_plan(manifest, {});
   if (!plan) {
-    print_diagnostics(plan.error());
-    std::fprintf(stderr,
-                 "cachewarm: %zu problem%s in %s\n",
-                 plan.error().size(),
-                 plan.error().size() == 1 ? "" : "s",
-                 path.c_str());
+    print_problems(to_lines(plan.error()), path);
     return k_exit_usage;
+  }
+  const exec::CheckResult checked = exec::check(manifest, *plan);
+  if (!checked.problems.empty()) {
+    print_problems(checked.problems, path);
+    return checked.source_unreachable ? k_exit_unreachable : k_exit_usage;
   }
   std::printf("%s: ok (%zu groups, %zu targets, %zu sources)\n",
               path.c_str(),
@@ -323,7 +353,8 @@ command_validate(const std::string& path) {
 }
 
 int
-run_cli(int argc, char** argv) {
+run_cli(int argc, char** argv)
+{
   CLI::App app{"cachewarm: warm Redis caches before traffic arrives", "cachewarm"};
   app.set_version_flag("--version", std::string("cachewarm ") + CACHEWARM_VERSION);
   app.require_subcommand(1);
@@ -334,7 +365,8 @@ run_cli(int argc, char** argv) {
   RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "Warm the manifest's groups and print a JSON report");
   run->add_option("manifest", run_args.manifest, "Manifest file (YAML)")->required();
-  run->add_option("-g,--group", run_args.groups, "Run only this group (repeatable)");
+  run->add_option("-g,--group", run_args.groups, "Run only this group (repeatable)")
+      ->allow_extra_args(false);
   run->add_flag("--dry-run", run_args.dry_run, "Resolve keys and values but write nothing");
   run->add_option("--rate", run_args.rate, "Override every group's rate (N/s, N/m or unlimited)");
   run->add_option("--concurrency", run_args.concurrency, "Override connections per target")
@@ -380,7 +412,8 @@ run_cli(int argc, char** argv) {
 } // namespace
 
 int
-run(int argc, char** argv) {
+run(int argc, char** argv)
+{
   try {
     return run_cli(argc, argv);
   } catch (const std::exception& error) {

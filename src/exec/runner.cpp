@@ -54,13 +54,15 @@ struct WorkerStats {
 };
 
 std::string
-located(const manifest::Manifest& manifest, manifest::Location loc, const std::string& message) {
+located(const manifest::Manifest& manifest, manifest::Location loc, const std::string& message)
+{
   return manifest::Diagnostic{manifest.path, loc, message}.to_string();
 }
 
 // Opens the group's key source and value resolver. Errors carry the manifest location.
 core::Result<PreparedGroup>
-prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_plan) {
+prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_plan)
+{
   const manifest::GroupSpec& group = *group_plan.spec;
   const std::string where = "group \"" + group.name + "\"";
   auto error_at = [&](manifest::Location loc, const core::Error& error) {
@@ -169,7 +171,8 @@ public:
       , m_queue(group.concurrency * 2)
       , m_limiter(group.rate.per_second, clock)
       , m_stats(group.concurrency)
-      , m_options(options) {
+      , m_options(options)
+  {
     for (std::size_t i = 0; i < group.concurrency; ++i) {
       m_workers.emplace_back([this, i] { work(m_stats[i]); });
     }
@@ -184,7 +187,8 @@ public:
   void push(const Batch& batch) { m_queue.push(batch); }
 
   // Closes the queue, waits for the workers and returns the merged stats.
-  WorkerStats finish() {
+  WorkerStats finish()
+  {
     m_queue.close();
     for (std::jthread& worker : m_workers) {
       worker.join();
@@ -206,7 +210,8 @@ public:
   }
 
 private:
-  void mark_dead(const std::string& error) {
+  void mark_dead(const std::string& error)
+  {
     std::lock_guard lock(m_error_mutex);
     if (m_error.empty()) {
       m_error = error;
@@ -215,7 +220,8 @@ private:
     m_dead.store(true);
   }
 
-  void count_unreachable(WorkerStats& stats, const std::vector<core::Entry>& batch) {
+  void count_unreachable(WorkerStats& stats, const std::vector<core::Entry>& batch)
+  {
     std::string error;
     {
       std::lock_guard lock(m_error_mutex);
@@ -226,7 +232,8 @@ private:
     bump_progress(batch.size());
   }
 
-  void bump_progress(std::uint64_t keys) {
+  void bump_progress(std::uint64_t keys)
+  {
     if (m_options.progress != nullptr) {
       m_options.progress->done.fetch_add(keys, std::memory_order_relaxed);
     }
@@ -234,7 +241,8 @@ private:
 
   bool stopping() const { return m_options.stop != nullptr && m_options.stop->load(); }
 
-  void work(WorkerStats& stats) {
+  void work(WorkerStats& stats)
+  {
     std::unique_ptr<sinks::SinkConnection> connection;
     if (!m_dead.load()) {
       core::Result<std::unique_ptr<sinks::SinkConnection>> opened = m_target.sink->connect();
@@ -297,7 +305,8 @@ public:
       : m_ttl(group.ttl)
       , m_jitter(group.ttl_jitter)
       , m_only_missing(group.only_missing)
-      , m_random(std::random_device{}()) {
+      , m_random(std::random_device{}())
+  {
     const std::int64_t ttl = m_ttl.count();
     const std::int64_t spread =
         m_jitter.absolute.count()
@@ -305,7 +314,8 @@ public:
     m_spread = std::min(spread, ttl > 0 ? ttl - 1 : 0);
   }
 
-  void apply(core::Entry& entry) {
+  void apply(core::Entry& entry)
+  {
     entry.only_missing = m_only_missing;
     entry.ttl = m_ttl;
     if (m_ttl.count() > 0 && m_spread > 0) {
@@ -323,7 +333,8 @@ private:
 };
 
 bool
-stop_requested(const RunOptions& options) {
+stop_requested(const RunOptions& options)
+{
   return options.stop != nullptr && options.stop->load();
 }
 
@@ -333,7 +344,8 @@ report::GroupReport
 run_group(PreparedGroup& group,
           std::vector<TargetState*> targets,
           const RunOptions& options,
-          std::string& source_error) {
+          std::string& source_error)
+{
   const plan::GroupPlan& plan = *group.plan;
   report::GroupReport result;
   result.name = plan.spec->name;
@@ -427,8 +439,61 @@ run_group(PreparedGroup& group,
   return result;
 }
 
+struct SetUp {
+  std::vector<TargetState> targets;
+  std::vector<PreparedGroup> groups;
+  std::vector<std::string> problems; // located messages
+  bool source_unreachable = false;
+};
+
+// Parses every target URL and prepares every group; collects every problem.
+SetUp
+set_up(const manifest::Manifest& manifest, const plan::Plan& plan, bool dry_run)
+{
+  SetUp setup;
+  for (const plan::GroupPlan& group : plan.groups) {
+    for (const manifest::TargetSpec* spec : group.targets) {
+      const bool known = std::any_of(setup.targets.begin(),
+                                     setup.targets.end(),
+                                     [&](const TargetState& t) { return t.spec == spec; });
+      if (known) {
+        continue;
+      }
+      TargetState target;
+      target.spec = spec;
+      sinks::RedisOptions redis;
+      redis.name = spec->name;
+      redis.url = spec->url;
+      redis.connect_timeout = spec->connect_timeout;
+      redis.command_timeout = spec->command_timeout;
+      // The URL is checked even in a dry run, so a dry run proves the manifest would run.
+      core::Result<std::unique_ptr<sinks::Sink>> sink = sinks::make_redis_sink(redis);
+      if (!sink) {
+        setup.problems.push_back(located(manifest, spec->loc, sink.error().message));
+      } else if (dry_run) {
+        target.sink = sinks::make_dry_run_sink(spec->name, (*sink)->describe());
+      } else {
+        target.sink = std::move(*sink);
+      }
+      setup.targets.push_back(std::move(target));
+    }
+  }
+  for (const plan::GroupPlan& group : plan.groups) {
+    core::Result<PreparedGroup> ready = prepare_group(manifest, group);
+    if (!ready) {
+      setup.source_unreachable =
+          setup.source_unreachable || ready.error().code == core::Errc::source;
+      setup.problems.push_back(ready.error().message);
+      continue;
+    }
+    setup.groups.push_back(std::move(*ready));
+  }
+  return setup;
+}
+
 report::Status
-status_of(const report::Report& report, Outcome outcome) {
+status_of(const report::Report& report, Outcome outcome)
+{
   if (outcome == Outcome::interrupted) {
     return report::Status::interrupted;
   }
@@ -444,8 +509,16 @@ status_of(const report::Report& report, Outcome outcome) {
 
 } // namespace
 
+CheckResult
+check(const manifest::Manifest& manifest, const plan::Plan& plan)
+{
+  SetUp setup = set_up(manifest, plan, true);
+  return CheckResult{std::move(setup.problems), setup.source_unreachable};
+}
+
 RunResult
-run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions& options) {
+run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions& options)
+{
   RunResult result;
   report::Report& report = result.report;
   report.version = CACHEWARM_VERSION;
@@ -455,49 +528,10 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
 
   // Set-up: every target and every group is prepared before anything is written, so a bad
   // query, template or URL stops the run with nothing half-done.
-  std::vector<std::string> problems;
-  std::vector<TargetState> targets;
-  for (const plan::GroupPlan& group : plan.groups) {
-    for (const manifest::TargetSpec* spec : group.targets) {
-      const bool known = std::any_of(
-          targets.begin(), targets.end(), [&](const TargetState& t) { return t.spec == spec; });
-      if (known) {
-        continue;
-      }
-      TargetState target;
-      target.spec = spec;
-      if (options.dry_run) {
-        target.sink = sinks::make_dry_run_sink(spec->name, sinks::redact_url(spec->url));
-      } else {
-        sinks::RedisOptions redis;
-        redis.name = spec->name;
-        redis.url = spec->url;
-        redis.connect_timeout = spec->connect_timeout;
-        redis.command_timeout = spec->command_timeout;
-        core::Result<std::unique_ptr<sinks::Sink>> sink = sinks::make_redis_sink(redis);
-        if (!sink) {
-          problems.push_back(located(manifest, spec->loc, sink.error().message));
-        } else {
-          target.sink = std::move(*sink);
-        }
-      }
-      targets.push_back(std::move(target));
-    }
-  }
-  std::vector<PreparedGroup> prepared;
-  bool source_unreachable = false;
-  for (const plan::GroupPlan& group : plan.groups) {
-    core::Result<PreparedGroup> ready = prepare_group(manifest, group);
-    if (!ready) {
-      source_unreachable = source_unreachable || ready.error().code == core::Errc::source;
-      problems.push_back(ready.error().message);
-      continue;
-    }
-    prepared.push_back(std::move(*ready));
-  }
-  if (!problems.empty()) {
-    result.outcome = source_unreachable ? Outcome::unreachable : Outcome::setup_failed;
-    for (const std::string& problem : problems) {
+  SetUp setup = set_up(manifest, plan, options.dry_run);
+  if (!setup.problems.empty()) {
+    result.outcome = setup.source_unreachable ? Outcome::unreachable : Outcome::setup_failed;
+    for (const std::string& problem : setup.problems) {
       report.error += report.error.empty() ? problem : "\n" + problem;
     }
     report.finished_at = std::chrono::system_clock::now();
@@ -505,6 +539,8 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
     report.status = status_of(report, result.outcome);
     return result;
   }
+  std::vector<TargetState>& targets = setup.targets;
+  std::vector<PreparedGroup>& prepared = setup.groups;
 
   // Pre-flight: one connection per target proves it is reachable (address, password, database)
   // before any group starts, so a typo costs nothing.
@@ -554,7 +590,8 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
     if (!source_error.empty()) {
       unreachable = true;
       core::log(core::LogLevel::error, "group " + ran.name + ": " + source_error);
-      report.error += (report.error.empty() ? "" : "\n") + ("group " + ran.name + ": " + source_error);
+      report.error +=
+          (report.error.empty() ? "" : "\n") + ("group " + ran.name + ": " + source_error);
     }
     report.groups.push_back(std::move(ran));
   }

@@ -112,8 +112,13 @@ make_plan(const manifest::Manifest& manifest, const PlanOptions& options) {
     GroupPlan step;
     step.spec = group;
     std::vector<std::string> names = group->targets;
-    if (names.empty()) {
-      names.push_back(!defaults.target.empty() ? defaults.target : manifest.targets.front().name);
+    if (names.empty() && !defaults.target.empty()) {
+      names.push_back(defaults.target);
+    } else if (names.empty() && manifest.targets.size() == 1) {
+      names.push_back(manifest.targets.front().name);
+    } else if (names.empty()) {
+      checker.add(group->loc,
+                  "group \"" + group->name + "\": no target (set target: or defaults.target)");
     }
     for (const std::string& name : names) {
       const manifest::TargetSpec* target = manifest.find_target(name);

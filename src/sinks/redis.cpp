@@ -1,6 +1,6 @@
 #include "cachewarm/sinks/redis.hpp"
 
-#include "cachewarm/exec/backoff.hpp"
+#include "cachewarm/core/backoff.hpp"
 #include "cachewarm/sinks/redis_argv.hpp"
 #include "cachewarm/sinks/redis_url.hpp"
 
@@ -89,7 +89,7 @@ private:
   std::string m_description;
   ContextPtr m_context;
   RedisArgv m_argv;
-  exec::Backoff m_backoff;
+  core::Backoff m_backoff;
 };
 
 class RedisSink final : public Sink {

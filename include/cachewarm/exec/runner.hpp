@@ -1,11 +1,13 @@
 #pragma once
 
-#include <atomic>
-#include <cstdint>
-
 #include "cachewarm/manifest/manifest.hpp"
 #include "cachewarm/plan/plan.hpp"
 #include "cachewarm/report/report.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 namespace cachewarm::exec {
 
@@ -24,16 +26,25 @@ struct RunOptions {
 
 // What a run ended as, besides the report.
 enum class Outcome {
-  completed,          // every group ran (keys may have failed individually)
-  setup_failed,       // bad manifest found while preparing: nothing written (exit 2)
-  unreachable,        // a target or source could not be reached (exit 3)
-  interrupted,        // stopped by a signal (exit 130)
+  completed,    // every group ran (keys may have failed individually)
+  setup_failed, // bad manifest found while preparing: nothing written (exit 2)
+  unreachable,  // a target or source could not be reached (exit 3)
+  interrupted,  // stopped by a signal (exit 130)
 };
 
 struct RunResult {
   Outcome outcome = Outcome::completed;
   report::Report report;
 };
+
+struct CheckResult {
+  std::vector<std::string> problems; // `file:line:column: message` each
+  bool source_unreachable = false;   // a source could not be opened (exit 3 rather than 2)
+};
+
+// Does run()'s set-up (target URLs, sources opened read-only, SQL prepared, templates bound)
+// without connecting to any target or writing anything; for `validate`.
+CheckResult check(const manifest::Manifest& manifest, const plan::Plan& plan);
 
 // Prepares every group (opens sources, prepares SQL, binds templates, parses target URLs) and,
 // only if all of that succeeds, runs them in plan order: each group streams rows from its key

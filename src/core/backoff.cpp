@@ -1,11 +1,11 @@
-#include "cachewarm/exec/backoff.hpp"
+#include "cachewarm/core/backoff.hpp"
 
 #include "cachewarm/core/assert.hpp"
 
 #include <cmath>
 #include <limits>
 
-namespace cachewarm::exec {
+namespace cachewarm::core {
 
 namespace {
 
@@ -74,4 +74,4 @@ Backoff::next() {
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(draw));
 }
 
-} // namespace cachewarm::exec
+} // namespace cachewarm::core

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace cachewarm::exec {
+namespace cachewarm::core {
 
 // Capped exponential backoff with full jitter: attempt n (0-based) waits a uniformly random time
 // in [0, min(cap, base * factor^n)] ("full jitter"), drawn from a seeded generator so tests are
@@ -32,4 +32,4 @@ private:
   unsigned m_attempt = 0;
 };
 
-} // namespace cachewarm::exec
+} // namespace cachewarm::core

@@ -1,4 +1,4 @@
-#include "cachewarm/exec/backoff.hpp"
+#include "cachewarm/core/backoff.hpp"
 
 #include <doctest/doctest.h>
 
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-using cachewarm::exec::Backoff;
+using cachewarm::core::Backoff;
 using namespace std::chrono_literals;
 
 namespace {
@@ -25,7 +25,7 @@ draw(Backoff& backoff, int n) {
 
 } // namespace
 
-TEST_SUITE("exec::backoff") {
+TEST_SUITE("core::backoff") {
   TEST_CASE("ceiling grows by the factor from the base") {
     const Backoff backoff(100ms, 1h, 2.0);
     CHECK(backoff.ceiling(0) == 100ms);
