@@ -12,7 +12,8 @@ namespace {
 // splitmix64 (Steele, Lea, Flood 2014): one 64-bit state word, passes BigCrush, and any seed
 // (including 0) gives a full-period sequence.
 std::uint64_t
-splitmix64(std::uint64_t& state) {
+splitmix64(std::uint64_t& state)
+{
   state += 0x9e3779b97f4a7c15ULL;
   std::uint64_t z = state;
   z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9ULL;
@@ -22,7 +23,8 @@ splitmix64(std::uint64_t& state) {
 
 // A uniform double in [0, 1) from the top 53 bits (the mantissa width).
 double
-unit_interval(std::uint64_t bits) {
+unit_interval(std::uint64_t bits)
+{
   constexpr double k_two_to_minus_53 = 0x1.0p-53;
   return static_cast<double>(bits >> 11U) * k_two_to_minus_53;
 }
@@ -36,7 +38,8 @@ Backoff::Backoff(std::chrono::milliseconds base,
     : m_base(base)
     , m_cap(cap)
     , m_factor(factor)
-    , m_state(seed) {
+    , m_state(seed)
+{
   // Callers pass validated settings; anything else is a programming error.
   CW_ASSERT(base.count() >= 0);
   CW_ASSERT(cap.count() >= 0);
@@ -44,7 +47,8 @@ Backoff::Backoff(std::chrono::milliseconds base,
 }
 
 std::chrono::milliseconds
-Backoff::ceiling(unsigned attempt) const {
+Backoff::ceiling(unsigned attempt) const
+{
   if (m_base >= m_cap) {
     return m_cap;
   }
@@ -59,7 +63,8 @@ Backoff::ceiling(unsigned attempt) const {
 }
 
 std::chrono::milliseconds
-Backoff::next() {
+Backoff::next()
+{
   const std::chrono::milliseconds::rep window = ceiling(m_attempt).count();
   if (m_attempt < std::numeric_limits<unsigned>::max()) {
     ++m_attempt;

@@ -19,7 +19,8 @@ constexpr double k_us_per_ms = 1000.0;
 } // namespace
 
 void
-LatencyHistogram::record(std::chrono::nanoseconds latency) {
+LatencyHistogram::record(std::chrono::nanoseconds latency)
+{
   const std::uint64_t ns = latency.count() > 0 ? static_cast<std::uint64_t>(latency.count()) : 0;
   const std::uint64_t us = ns / k_ns_per_us;
   std::size_t index = 0;
@@ -42,7 +43,8 @@ LatencyHistogram::record(std::chrono::nanoseconds latency) {
 }
 
 void
-LatencyHistogram::merge(const LatencyHistogram& other) {
+LatencyHistogram::merge(const LatencyHistogram& other)
+{
   for (std::size_t i = 0; i < m_buckets.size(); ++i) {
     m_buckets[i] += other.m_buckets[i];
   }
@@ -51,7 +53,8 @@ LatencyHistogram::merge(const LatencyHistogram& other) {
 }
 
 double
-LatencyHistogram::quantile_ms(double q) const {
+LatencyHistogram::quantile_ms(double q) const
+{
   if (m_count == 0) {
     return 0.0;
   }
@@ -78,7 +81,8 @@ LatencyHistogram::quantile_ms(double q) const {
 }
 
 double
-LatencyHistogram::max_ms() const {
+LatencyHistogram::max_ms() const
+{
   return static_cast<double>(m_max_us) / k_us_per_ms;
 }
 

@@ -13,14 +13,16 @@ namespace {
 
 // A byte that may appear in a variable name: [A-Za-z0-9_.-].
 bool
-is_name_char(char c) {
+is_name_char(char c)
+{
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
          || c == '.' || c == '-';
 }
 
 // Unreserved characters of RFC 3986 section 2.3, as a table so encoding is one lookup a byte.
 constexpr std::array<bool, 256>
-make_unreserved_table() {
+make_unreserved_table()
+{
   std::array<bool, 256> table{};
   for (std::size_t c = 0; c < table.size(); ++c) {
     table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
@@ -33,14 +35,16 @@ constexpr std::array<bool, 256> k_unreserved = make_unreserved_table();
 constexpr std::string_view k_hex_digits = "0123456789ABCDEF";
 
 std::string
-column_suffix(std::size_t position) {
+column_suffix(std::size_t position)
+{
   return " at column " + std::to_string(position + 1);
 }
 
 } // namespace
 
 void
-append_url_encoded(std::string& out, std::string_view text) {
+append_url_encoded(std::string& out, std::string_view text)
+{
   // Unreserved runs are appended in one go: keys are mostly plain ASCII.
   std::size_t run_start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -59,7 +63,8 @@ append_url_encoded(std::string& out, std::string_view text) {
 bool
 BoundTemplate::render_to(std::string& out,
                          std::span<const std::optional<std::string>> fields,
-                         Escaping escaping) const {
+                         Escaping escaping) const
+{
   CW_ASSERT(m_literals.size() == m_indices.size() + 1);
   for (std::size_t i = 0; i < m_indices.size(); ++i) {
     out.append(m_literals[i]);
@@ -80,7 +85,8 @@ BoundTemplate::render_to(std::string& out,
 }
 
 std::optional<std::string>
-BoundTemplate::render(std::span<const std::optional<std::string>> fields, Escaping escaping) const {
+BoundTemplate::render(std::span<const std::optional<std::string>> fields, Escaping escaping) const
+{
   // Reserve the unescaped size so the common case allocates once.
   std::size_t size = 0;
   for (const std::string& literal : m_literals) {
@@ -100,7 +106,8 @@ BoundTemplate::render(std::span<const std::optional<std::string>> fields, Escapi
 }
 
 Result<Template>
-Template::parse(std::string_view text) {
+Template::parse(std::string_view text)
+{
   Template result;
   result.m_text = std::string(text);
   std::string literal;
@@ -151,7 +158,8 @@ Template::parse(std::string_view text) {
 }
 
 Result<BoundTemplate>
-Template::bind(std::span<const std::string> names) const {
+Template::bind(std::span<const std::string> names) const
+{
   BoundTemplate bound;
   bound.m_literals = m_literals;
   bound.m_indices.reserve(m_references.size());

@@ -5,7 +5,8 @@
 namespace cachewarm::core {
 
 std::uint64_t
-value_size(const Value& value) {
+value_size(const Value& value)
+{
   return std::visit(
       [](const auto& shape) -> std::uint64_t {
         using Shape = std::decay_t<decltype(shape)>;

@@ -15,7 +15,8 @@ constexpr double k_nanoseconds_per_second = 1e9;
 constexpr double k_max_wait_ns = 1e18;
 
 double
-effective_burst(double per_second, double burst) {
+effective_burst(double per_second, double burst)
+{
   if (burst > 0.0) {
     return burst;
   }
@@ -29,10 +30,12 @@ RateLimiter::RateLimiter(double per_second, const core::Clock& clock, double bur
     , m_burst(effective_burst(per_second, burst))
     , m_clock(clock)
     , m_tokens(m_burst)
-    , m_last(clock.now()) {}
+    , m_last(clock.now())
+{}
 
 std::chrono::nanoseconds
-RateLimiter::reserve(std::uint64_t tokens) {
+RateLimiter::reserve(std::uint64_t tokens)
+{
   if (!(m_per_second > 0.0)) {
     return std::chrono::nanoseconds::zero();
   }

@@ -177,11 +177,10 @@ struct DefinedNames {
 class Parser {
 public:
   Parser(std::string_view file_name, std::string_view base_dir, const EnvLookup& env)
-    : m_file(file_name)
-    , m_base_dir(base_dir)
-    , m_env(env)
-  {
-  }
+      : m_file(file_name)
+      , m_base_dir(base_dir)
+      , m_env(env)
+  {}
 
   LoadResult parse(std::string_view text);
 
@@ -190,22 +189,27 @@ private:
 
   // Mapping entries with scalar keys; reports non-scalar keys and duplicates (`duplicate
   // <noun> "k" <in_what>`).
-  std::vector<Entry> entries_of(const YAML::Node& map, std::string_view noun, std::string_view in_what);
-  // entries_of plus a check against `allowed`: `unknown field "x" <in_what> (expected one of: ...)`.
+  std::vector<Entry>
+  entries_of(const YAML::Node& map, std::string_view noun, std::string_view in_what);
+  // entries_of plus a check against `allowed`: `unknown field "x" <in_what> (expected one of:
+  // ...)`.
   Fields read_fields(const YAML::Node& map,
                      std::span<const std::string_view> allowed,
                      std::string_view in_what);
 
   // Typed readers: each reports `<path>: expected ..., got ...` and returns nullopt on error.
-  std::optional<std::string>
-  scalar_text(const YAML::Node& node, Location loc, const std::string& path, std::string_view expected);
+  std::optional<std::string> scalar_text(const YAML::Node& node,
+                                         Location loc,
+                                         const std::string& path,
+                                         std::string_view expected);
   std::optional<std::string> read_string(const Entry& entry, const std::string& path);
   std::optional<std::string> read_nonempty(const Entry& entry, const std::string& path);
   std::optional<bool> read_bool(const Entry& entry, const std::string& path);
   std::optional<int> read_int(const Entry& entry, const std::string& path);
   std::optional<std::size_t>
   read_count(const Entry& entry, const std::string& path, std::size_t min, std::size_t max);
-  std::optional<std::chrono::milliseconds> read_duration(const Entry& entry, const std::string& path);
+  std::optional<std::chrono::milliseconds> read_duration(const Entry& entry,
+                                                         const std::string& path);
   std::optional<Rate> read_rate(const Entry& entry, const std::string& path);
   std::optional<Jitter> read_jitter(const Entry& entry, const std::string& path);
   // A list of non-empty strings; `what` names one element for the "at least one" error.
@@ -213,7 +217,6 @@ private:
                                                            const std::string& path,
                                                            std::string_view what,
                                                            bool allow_empty);
-  std::vector<Location> m_last_list_locs; // positions of the elements of the last list read
 
   // Reports a template's syntax error and, when `allowed` is given, variables outside it.
   // Returns the variables, or nullopt on a syntax error.
@@ -234,7 +237,8 @@ private:
   void parse_groups(const Entry& entry);
   void parse_group(const YAML::Node& node, Location loc, std::size_t index);
   std::optional<std::vector<PatternVar>> parse_with(const Entry& entry, const std::string& path);
-  std::optional<QuerySpec> parse_query(const Entry& entry, const std::string& path, const std::string& who);
+  std::optional<QuerySpec>
+  parse_query(const Entry& entry, const std::string& path, const std::string& who);
   std::optional<ValueSpec> parse_value(const Entry& entry,
                                        const std::string& path,
                                        const std::string& who,
@@ -262,6 +266,7 @@ private:
   DefinedNames m_names;
   Location m_defaults_target_loc;
   std::map<std::string, int> m_group_lines; // group name -> line of its first definition
+  std::vector<Location> m_last_list_locs;   // positions of the elements of the last list read
 };
 
 void
@@ -310,8 +315,8 @@ Parser::read_fields(const YAML::Node& map,
   Fields fields;
   for (Entry& entry : entries_of(map, "field", in_what)) {
     if (std::find(allowed.begin(), allowed.end(), entry.key) == allowed.end()) {
-      std::string message = "unknown field " + quote(entry.key) + " " + std::string(in_what)
-                            + " (expected one of: ";
+      std::string message =
+          "unknown field " + quote(entry.key) + " " + std::string(in_what) + " (expected one of: ";
       for (std::size_t i = 0; i < allowed.size(); ++i) {
         message += (i > 0 ? ", " : "") + std::string(allowed[i]);
       }
@@ -603,7 +608,8 @@ Parser::parse(std::string_view text)
   m_manifest.dir = m_base_dir;
   try {
     if (!root.IsDefined() || root.IsNull()) {
-      error(Location{1, 1}, "manifest is empty (expected a mapping with version, targets and groups)");
+      error(Location{1, 1},
+            "manifest is empty (expected a mapping with version, targets and groups)");
     } else if (!root.IsMap()) {
       error(location_of(root.Mark()),
             "expected a mapping with version, targets and groups at the top level, got "
@@ -644,11 +650,10 @@ Parser::parse(std::string_view text)
     error(Location{1, 1}, std::string("cannot read the manifest: ") + e.what());
   }
 
-  std::stable_sort(m_diagnostics.begin(),
-                   m_diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     return std::pair(a.loc.line, a.loc.column) < std::pair(b.loc.line, b.loc.column);
-                   });
+  std::stable_sort(
+      m_diagnostics.begin(), m_diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+        return std::pair(a.loc.line, a.loc.column) < std::pair(b.loc.line, b.loc.column);
+      });
   LoadResult result;
   if (m_diagnostics.empty()) {
     result.manifest = std::move(m_manifest);
@@ -866,8 +871,8 @@ Parser::parse_http(const Entry& entry, const std::string& source_name, HttpSourc
     http.rate = read_rate(*rate, path + ".rate").value_or(http.rate);
   }
   if (const Entry* retries = fields.find("retries")) {
-    http.retries = static_cast<int>(
-        read_count(*retries, path + ".retries", 0, k_max_retries).value_or(2));
+    http.retries =
+        static_cast<int>(read_count(*retries, path + ".retries", 0, k_max_retries).value_or(2));
   }
 }
 
@@ -1080,7 +1085,8 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
       break;
     }
   }
-  const std::string path = label_name.empty() ? position : position + " (" + quote(label_name) + ")";
+  const std::string path =
+      label_name.empty() ? position : position + " (" + quote(label_name) + ")";
   const std::string who = label_name.empty() ? position : "group " + quote(label_name);
 
   const Fields fields = read_fields(node, k_group_fields, "in " + who);
@@ -1203,8 +1209,9 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
           check_template(*text, key->value_loc, path + ".key", nullptr);
       if (vars && vars->empty()) {
         error(key->value_loc,
-              path + ".key: the key template has no {column} variable, so every row would write "
-                     "the same key");
+              path
+                  + ".key: the key template has no {column} variable, so every row would write "
+                    "the same key");
       }
       group.key = std::move(*text);
     }
@@ -1392,8 +1399,9 @@ Parser::parse_value(const Entry& entry,
 {
   if (!entry.value.IsMap()) {
     error(entry.value_loc,
-          path + ": expected a mapping like {text: ...}, {column: ...} or {source: ..., get: ...}, "
-                 "got "
+          path
+              + ": expected a mapping like {text: ...}, {column: ...} or {source: ..., get: ...}, "
+                "got "
               + describe(entry.value));
     return std::nullopt;
   }
@@ -1410,8 +1418,9 @@ Parser::parse_value(const Entry& entry,
       error(entry.value_loc, path + ": \"source\" needs \"sql\" or \"get\"");
     } else {
       error(entry.value_loc,
-            path + ": expected one of {column: C}, {hash: [C...]}, {source, sql, params}, "
-                   "{source, get, json_pointer} or {text: T}");
+            path
+                + ": expected one of {column: C}, {hash: [C...]}, {source, sql, params}, "
+                  "{source, get, json_pointer} or {text: T}");
     }
     return std::nullopt;
   }

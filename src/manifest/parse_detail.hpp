@@ -2,13 +2,13 @@
 
 // Pure text checks used by parse.cpp (which holds all the yaml-cpp code). Private to src/manifest.
 
+#include "cachewarm/manifest/parse.hpp"
+
 #include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "cachewarm/manifest/parse.hpp"
 
 namespace cachewarm::manifest::detail {
 
@@ -20,8 +20,7 @@ struct TemplateScan {
 };
 
 // Scans `text` for `{name}` placeholders; `{{` and `}}` are literal braces.
-TemplateScan
-scan_template(std::string_view text);
+TemplateScan scan_template(std::string_view text);
 
 // The outcome of expanding `${VAR}` references in one scalar.
 struct EnvExpansion {
@@ -33,40 +32,31 @@ struct EnvExpansion {
 // `$${` gives a literal `${`. Errors: `environment variable "X" is not set`,
 // `unterminated "${" (expected ${NAME} or ${NAME:-default})`, `invalid environment variable
 // name "x"`. The expansion is never re-scanned.
-EnvExpansion
-expand_env(std::string_view text, const EnvLookup& env);
+EnvExpansion expand_env(std::string_view text, const EnvLookup& env);
 
 // The entry of `candidates` closest to `word` by edit distance (with transpositions), or "" when
 // none is close enough to be a plausible typo.
-std::string
-closest_match(std::string_view word, std::span<const std::string_view> candidates);
+std::string closest_match(std::string_view word, std::span<const std::string_view> candidates);
 
 // True for names made of [A-Za-z0-9_.-]+ (group names and template variables).
-bool
-is_valid_name(std::string_view name);
+bool is_valid_name(std::string_view name);
 
 // True for `HH:MM` with HH 00..23 and MM 00..59.
-bool
-is_hhmm(std::string_view text);
+bool is_hhmm(std::string_view text);
 
 // True for `MM-DD` naming a real day of a (leap) year.
-bool
-is_mmdd(std::string_view text);
+bool is_mmdd(std::string_view text);
 
 // True for mon, tue, wed, thu, fri, sat, sun.
-bool
-is_day_name(std::string_view text);
+bool is_day_name(std::string_view text);
 
 // Number of whitespace-separated fields in `text`.
-std::size_t
-count_fields(std::string_view text);
+std::size_t count_fields(std::string_view text);
 
 // `text` in double quotes for a message, with control characters escaped and long texts cut.
-std::string
-quote(std::string_view text);
+std::string quote(std::string_view text);
 
 // `items` joined with ", ".
-std::string
-join(std::span<const std::string> items);
+std::string join(std::span<const std::string> items);
 
 } // namespace cachewarm::manifest::detail

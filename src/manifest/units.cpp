@@ -137,7 +137,8 @@ parse_rate(std::string_view text)
 {
   auto invalid = [&] {
     return core::fail(Errc::manifest,
-                      "invalid rate " + quoted(text) + " (expected e.g. 500/s, 1000/m or unlimited)");
+                      "invalid rate " + quoted(text)
+                          + " (expected e.g. 500/s, 1000/m or unlimited)");
   };
   if (text == "unlimited") {
     return Rate{};

@@ -220,7 +220,8 @@ is_mmdd(std::string_view text)
 bool
 is_day_name(std::string_view text)
 {
-  constexpr std::array<std::string_view, 7> k_days = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  constexpr std::array<std::string_view, 7> k_days = {
+      "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
   return std::find(k_days.begin(), k_days.end(), text) != k_days.end();
 }
 

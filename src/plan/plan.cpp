@@ -8,7 +8,8 @@ namespace cachewarm::plan {
 namespace {
 
 std::string_view
-kind_name(manifest::SourceKind kind) {
+kind_name(manifest::SourceKind kind)
+{
   switch (kind) {
   case manifest::SourceKind::sqlite:
     return "sqlite";
@@ -22,7 +23,8 @@ kind_name(manifest::SourceKind kind) {
 
 // Keys known without reading any source: literal lists and patterns.
 std::optional<std::uint64_t>
-count_keys(const manifest::GroupSpec& group) {
+count_keys(const manifest::GroupSpec& group)
+{
   if (!group.keys.empty()) {
     return group.keys.size();
   }
@@ -44,12 +46,14 @@ class Checker {
 public:
   Checker(const manifest::Manifest& manifest, std::vector<manifest::Diagnostic>& diagnostics)
       : m_manifest(manifest)
-      , m_diagnostics(diagnostics) {}
+      , m_diagnostics(diagnostics)
+  {}
 
   // Reports a source this version cannot read yet.
   void check_source(const manifest::GroupSpec& group,
                     std::string_view source_name,
-                    manifest::Location loc) {
+                    manifest::Location loc)
+  {
     const manifest::SourceSpec* source = m_manifest.find_source(source_name);
     if (source == nullptr || source->kind == manifest::SourceKind::sqlite) {
       return;
@@ -59,13 +63,15 @@ public:
             + source->name + "\" is not supported yet (sqlite sources are)");
   }
 
-  void check_target(const manifest::TargetSpec& target) {
+  void check_target(const manifest::TargetSpec& target)
+  {
     if (target.cluster) {
       add(target.loc, "target \"" + target.name + "\": cluster targets are not supported yet");
     }
   }
 
-  void add(manifest::Location loc, std::string message) {
+  void add(manifest::Location loc, std::string message)
+  {
     m_diagnostics.push_back(manifest::Diagnostic{m_manifest.path, loc, std::move(message)});
   }
 
@@ -77,7 +83,8 @@ private:
 } // namespace
 
 tl::expected<Plan, std::vector<manifest::Diagnostic>>
-make_plan(const manifest::Manifest& manifest, const PlanOptions& options) {
+make_plan(const manifest::Manifest& manifest, const PlanOptions& options)
+{
   std::vector<manifest::Diagnostic> diagnostics;
   Checker checker(manifest, diagnostics);
 
@@ -88,15 +95,19 @@ make_plan(const manifest::Manifest& manifest, const PlanOptions& options) {
     }
   } else {
     for (const std::string& name : options.groups) {
-      const manifest::GroupSpec* group = manifest.find_group(name);
-      if (group == nullptr) {
+      if (manifest.find_group(name) == nullptr) {
         std::string defined;
         for (const manifest::GroupSpec& known : manifest.groups) {
           defined += (defined.empty() ? "" : ", ") + known.name;
         }
         checker.add({}, "unknown group \"" + name + "\" (defined: " + defined + ")");
-      } else if (std::find(chosen.begin(), chosen.end(), group) == chosen.end()) {
-        chosen.push_back(group);
+      }
+    }
+    // Manifest order, whatever the order of the -g options.
+    for (const manifest::GroupSpec& group : manifest.groups) {
+      if (std::find(options.groups.begin(), options.groups.end(), group.name)
+          != options.groups.end()) {
+        chosen.push_back(&group);
       }
     }
   }

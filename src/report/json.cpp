@@ -12,18 +12,21 @@ using Json = nlohmann::ordered_json;
 
 // Rounds to 3 decimals so reports stay readable and diff-friendly.
 double
-round3(double value) {
+round3(double value)
+{
   return std::round(value * 1000.0) / 1000.0;
 }
 
 Json
-to_json_value(const LatencySummary& latency) {
+to_json_value(const LatencySummary& latency)
+{
   return Json{
       {"p50", round3(latency.p50)}, {"p95", round3(latency.p95)}, {"p99", round3(latency.p99)}};
 }
 
 Json
-to_json_value(const TargetReport& target) {
+to_json_value(const TargetReport& target)
+{
   return Json{{"name", target.name},
               {"written", target.written},
               {"skipped", target.skipped},
@@ -32,12 +35,14 @@ to_json_value(const TargetReport& target) {
 }
 
 Json
-to_json_value(const ErrorSummary& error) {
+to_json_value(const ErrorSummary& error)
+{
   return Json{{"kind", error.kind}, {"count", error.count}, {"samples", error.samples}};
 }
 
 Json
-to_json_value(const GroupReport& group) {
+to_json_value(const GroupReport& group)
+{
   Json targets = Json::array();
   for (const TargetReport& target : group.targets) {
     targets.push_back(to_json_value(target));
@@ -62,7 +67,8 @@ to_json_value(const GroupReport& group) {
 } // namespace
 
 std::string
-to_json(const Report& report, int indent) {
+to_json(const Report& report, int indent)
+{
   Json groups = Json::array();
   for (const GroupReport& group : report.groups) {
     groups.push_back(to_json_value(group));

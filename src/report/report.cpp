@@ -6,12 +6,14 @@
 namespace cachewarm::report {
 
 void
-ErrorTally::add(const core::Failure& failure) {
+ErrorTally::add(const core::Failure& failure)
+{
   add(failure.kind, 1, failure.key + ": " + failure.message);
 }
 
 void
-ErrorTally::add(std::string_view kind, std::uint64_t count, std::string_view sample) {
+ErrorTally::add(std::string_view kind, std::uint64_t count, std::string_view sample)
+{
   auto found = std::find_if(m_kinds.begin(), m_kinds.end(), [&](const ErrorSummary& summary) {
     return summary.kind == kind;
   });
@@ -26,7 +28,13 @@ ErrorTally::add(std::string_view kind, std::uint64_t count, std::string_view sam
 }
 
 void
-ErrorTally::merge(const ErrorTally& other) {
+ErrorTally::merge(const ErrorTally& other)
+{
+  if (&other == this) {
+    const ErrorTally copy = other;
+    merge(copy);
+    return;
+  }
   for (const ErrorSummary& summary : other.m_kinds) {
     add(summary.kind, summary.count, {});
     auto found = std::find_if(m_kinds.begin(), m_kinds.end(), [&](const ErrorSummary& mine) {
@@ -42,7 +50,8 @@ ErrorTally::merge(const ErrorTally& other) {
 }
 
 std::uint64_t
-ErrorTally::total() const {
+ErrorTally::total() const
+{
   std::uint64_t total = 0;
   for (const ErrorSummary& summary : m_kinds) {
     total += summary.count;
@@ -51,7 +60,8 @@ ErrorTally::total() const {
 }
 
 std::vector<ErrorSummary>
-ErrorTally::summaries() const {
+ErrorTally::summaries() const
+{
   std::vector<ErrorSummary> sorted = m_kinds;
   std::sort(sorted.begin(), sorted.end(), [](const ErrorSummary& a, const ErrorSummary& b) {
     return a.count != b.count ? a.count > b.count : a.kind < b.kind;
@@ -60,7 +70,8 @@ ErrorTally::summaries() const {
 }
 
 void
-compute_totals(Report& report) {
+compute_totals(Report& report)
+{
   Totals totals;
   for (const GroupReport& group : report.groups) {
     totals.planned += group.planned;
@@ -76,7 +87,8 @@ compute_totals(Report& report) {
 }
 
 std::string_view
-to_string(Status status) {
+to_string(Status status)
+{
   switch (status) {
   case Status::ok:
     return "ok";
@@ -91,16 +103,17 @@ to_string(Status status) {
 }
 
 std::string
-format_utc(std::chrono::system_clock::time_point time) {
-  const auto since_epoch =
-      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch());
-  const std::time_t seconds = static_cast<std::time_t>(since_epoch.count() / 1000);
-  const long long millis = since_epoch.count() % 1000;
+format_utc(std::chrono::system_clock::time_point time)
+{
+  const auto since_epoch = std::chrono::floor<std::chrono::milliseconds>(time.time_since_epoch());
+  const auto whole = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const std::time_t seconds = static_cast<std::time_t>(whole.count());
+  const long long millis = (since_epoch - whole).count();
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[40];
   const std::size_t length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  char fraction[8];
+  char fraction[24];
   std::snprintf(fraction, sizeof fraction, ".%03lldZ", millis);
   return std::string(buffer, length) + fraction;
 }

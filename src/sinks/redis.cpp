@@ -24,7 +24,8 @@ using ContextPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
 timeval
-to_timeval(std::chrono::milliseconds duration) {
+to_timeval(std::chrono::milliseconds duration)
+{
   timeval tv{};
   tv.tv_sec = static_cast<decltype(tv.tv_sec)>(duration.count() / 1000);
   tv.tv_usec = static_cast<decltype(tv.tv_usec)>((duration.count() % 1000) * 1000);
@@ -32,7 +33,8 @@ to_timeval(std::chrono::milliseconds duration) {
 }
 
 ReplyType
-reply_type(int type) {
+reply_type(int type)
+{
   switch (type) {
   case REDIS_REPLY_STRING:
     return ReplyType::string;
@@ -51,7 +53,8 @@ reply_type(int type) {
 
 // Runs one command synchronously during connection set-up.
 core::Result<ReplyPtr>
-command(redisContext& context, std::initializer_list<std::string_view> args) {
+command(redisContext& context, std::initializer_list<std::string_view> args)
+{
   std::vector<const char*> argv;
   std::vector<std::size_t> lens;
   for (std::string_view arg : args) {
@@ -75,7 +78,8 @@ public:
       , m_address(address)
       , m_description(std::move(description))
       , m_context(std::move(context))
-      , m_backoff(options.reconnect_base, options.reconnect_cap) {}
+      , m_backoff(options.reconnect_base, options.reconnect_cap)
+  {}
 
   core::Result<BatchResult> write(std::span<const core::Entry> batch) override;
 
@@ -97,7 +101,8 @@ public:
   RedisSink(RedisOptions options, RedisAddress address)
       : m_options(std::move(options))
       , m_address(std::move(address))
-      , m_description(redact_url(m_options.url)) {}
+      , m_description(redact_url(m_options.url))
+  {}
 
   const std::string& name() const override { return m_options.name; }
   std::string describe() const override { return m_description; }
@@ -115,7 +120,8 @@ private:
 core::Result<ContextPtr>
 open_context(const RedisOptions& options,
              const RedisAddress& address,
-             const std::string& description) {
+             const std::string& description)
+{
   const timeval connect_timeout = to_timeval(options.connect_timeout);
   redisContext* raw =
       address.is_unix
@@ -168,18 +174,21 @@ open_context(const RedisOptions& options,
 }
 
 core::Result<ContextPtr>
-RedisSink::open() const {
+RedisSink::open() const
+{
   return open_context(m_options, m_address, m_description);
 }
 
 core::Result<std::unique_ptr<SinkConnection>>
-RedisSink::connect() {
+RedisSink::connect()
+{
   CW_TRY_ASSIGN(ContextPtr context, open());
   return std::make_unique<RedisConnection>(m_options, m_address, m_description, std::move(context));
 }
 
 std::optional<BatchResult>
-RedisConnection::try_write(std::span<const core::Entry> batch) {
+RedisConnection::try_write(std::span<const core::Entry> batch)
+{
   redisContext* context = m_context.get();
   for (const core::Entry& entry : batch) {
     m_argv.build(entry);
@@ -216,7 +225,8 @@ RedisConnection::try_write(std::span<const core::Entry> batch) {
 }
 
 core::Result<BatchResult>
-RedisConnection::write(std::span<const core::Entry> batch) {
+RedisConnection::write(std::span<const core::Entry> batch)
+{
   std::string last_error;
   for (int attempt = 0; attempt <= m_options.reconnect_attempts; ++attempt) {
     if (!m_context) {
@@ -248,7 +258,8 @@ RedisConnection::write(std::span<const core::Entry> batch) {
 
 class DryRunConnection final : public SinkConnection {
 public:
-  core::Result<BatchResult> write(std::span<const core::Entry> batch) override {
+  core::Result<BatchResult> write(std::span<const core::Entry> batch) override
+  {
     BatchResult result;
     result.written = batch.size();
     for (const core::Entry& entry : batch) {
@@ -262,10 +273,12 @@ class DryRunSink final : public Sink {
 public:
   DryRunSink(std::string name, std::string description)
       : m_name(std::move(name))
-      , m_description(std::move(description)) {}
+      , m_description(std::move(description))
+  {}
   const std::string& name() const override { return m_name; }
   std::string describe() const override { return m_description; }
-  core::Result<std::unique_ptr<SinkConnection>> connect() override {
+  core::Result<std::unique_ptr<SinkConnection>> connect() override
+  {
     return std::make_unique<DryRunConnection>();
   }
 
@@ -277,7 +290,8 @@ private:
 } // namespace
 
 core::Result<std::unique_ptr<Sink>>
-make_redis_sink(const RedisOptions& options) {
+make_redis_sink(const RedisOptions& options)
+{
   core::Result<RedisAddress> address = parse_redis_url(options.url);
   if (!address) {
     return tl::unexpected(core::with_context(address.error(), "target " + options.name));
@@ -286,7 +300,8 @@ make_redis_sink(const RedisOptions& options) {
 }
 
 std::unique_ptr<Sink>
-make_dry_run_sink(std::string name, std::string description) {
+make_dry_run_sink(std::string name, std::string description)
+{
   return std::make_unique<DryRunSink>(std::move(name), std::move(description));
 }
 

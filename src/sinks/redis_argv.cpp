@@ -19,13 +19,15 @@ constexpr std::string_view k_hash_script =
 } // namespace
 
 void
-RedisArgv::push(std::string_view arg) {
+RedisArgv::push(std::string_view arg)
+{
   m_argv.push_back(arg.data());
   m_lens.push_back(arg.size());
 }
 
 void
-RedisArgv::build(const core::Entry& entry) {
+RedisArgv::build(const core::Entry& entry)
+{
   m_argv.clear();
   m_lens.clear();
   m_ttl = std::to_string(entry.ttl.count());
@@ -56,7 +58,8 @@ RedisArgv::build(const core::Entry& entry) {
 }
 
 std::vector<std::string>
-RedisArgv::to_strings() const {
+RedisArgv::to_strings() const
+{
   std::vector<std::string> out;
   out.reserve(m_argv.size());
   for (std::size_t i = 0; i < m_argv.size(); ++i) {
@@ -66,7 +69,8 @@ RedisArgv::to_strings() const {
 }
 
 ClassifiedReply
-classify_reply(ReplyType type, std::string_view text, long long integer) {
+classify_reply(ReplyType type, std::string_view text, long long integer)
+{
   switch (type) {
   case ReplyType::status:
     return {ReplyOutcome::written, {}, {}};

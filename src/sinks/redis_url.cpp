@@ -8,7 +8,8 @@ namespace cachewarm::sinks {
 namespace {
 
 int
-hex_value(char c) {
+hex_value(char c)
+{
   if (c >= '0' && c <= '9') {
     return c - '0';
   }
@@ -22,7 +23,8 @@ hex_value(char c) {
 }
 
 std::string
-percent_decode(std::string_view text) {
+percent_decode(std::string_view text)
+{
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -41,7 +43,8 @@ percent_decode(std::string_view text) {
 }
 
 core::Result<int>
-parse_int(std::string_view text, int min, int max, std::string_view what) {
+parse_int(std::string_view text, int min, int max, std::string_view what)
+{
   int value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min
@@ -54,7 +57,8 @@ parse_int(std::string_view text, int min, int max, std::string_view what) {
 
 // Splits `user:password@` off the front of `rest` (the part after the scheme).
 void
-take_credentials(std::string_view& rest, RedisAddress& address) {
+take_credentials(std::string_view& rest, RedisAddress& address)
+{
   const std::size_t at = rest.rfind('@');
   if (at == std::string_view::npos) {
     return;
@@ -74,7 +78,8 @@ take_credentials(std::string_view& rest, RedisAddress& address) {
 } // namespace
 
 core::Result<RedisAddress>
-parse_redis_url(std::string_view url) {
+parse_redis_url(std::string_view url)
+{
   RedisAddress address;
   std::string_view rest = url;
   if (rest.starts_with("rediss://")) {
@@ -117,7 +122,8 @@ parse_redis_url(std::string_view url) {
     if (!port.empty()) {
       auto parsed = parse_int(port, 1, 65535, "port");
       if (!parsed) {
-        return tl::unexpected(parsed.error());
+        // Not echoed: `redis://user:secret` (a forgotten `@host`) would print the password.
+        return core::fail(core::Errc::manifest, "invalid port (expected 1-65535)");
       }
       address.port = *parsed;
     }
@@ -159,7 +165,8 @@ parse_redis_url(std::string_view url) {
 }
 
 std::string
-redact_url(std::string_view url) {
+redact_url(std::string_view url)
+{
   const std::size_t scheme_end = url.find("://");
   const std::size_t at = url.rfind('@');
   if (at == std::string_view::npos) {

@@ -10,13 +10,15 @@ namespace {
 class LiteralKeys final : public KeySource {
 public:
   explicit LiteralKeys(std::vector<std::string> keys)
-      : m_keys(std::move(keys)) {}
+      : m_keys(std::move(keys))
+  {}
 
   const std::vector<std::string>& fields() const override { return m_fields; }
 
   core::Result<bool> next(std::size_t max,
                           std::vector<core::Row>& rows,
-                          std::vector<core::Failure>& /*failures*/) override {
+                          std::vector<core::Failure>& /*failures*/) override
+  {
     for (std::size_t n = 0; n < max && m_next < m_keys.size(); ++n, ++m_next) {
       rows.push_back(core::Row{m_keys[m_next], {}});
     }
@@ -38,7 +40,8 @@ public:
       , m_dimensions(std::move(dimensions))
       , m_total(total)
       , m_odometer(m_dimensions.size(), 0)
-      , m_values(m_dimensions.size()) {
+      , m_values(m_dimensions.size())
+  {
     for (const Dimension& dimension : m_dimensions) {
       m_fields.push_back(dimension.name);
     }
@@ -52,7 +55,8 @@ public:
 
   core::Result<bool> next(std::size_t max,
                           std::vector<core::Row>& rows,
-                          std::vector<core::Failure>& /*failures*/) override {
+                          std::vector<core::Failure>& /*failures*/) override
+  {
     for (std::size_t n = 0; n < max && m_produced < m_total; ++n) {
       core::Row row;
       m_pattern.render_to(row.key, m_values);
@@ -68,7 +72,8 @@ public:
 
 private:
   // Steps the odometer: the last dimension varies fastest. Only changed values are recomputed.
-  void advance() {
+  void advance()
+  {
     for (std::size_t i = m_dimensions.size(); i-- > 0;) {
       if (++m_odometer[i] < m_dimensions[i].size) {
         m_dimensions[i].value_at(m_odometer[i], *m_values[i]);
@@ -91,12 +96,14 @@ private:
 } // namespace
 
 std::unique_ptr<KeySource>
-make_literal_keys(std::vector<std::string> keys) {
+make_literal_keys(std::vector<std::string> keys)
+{
   return std::make_unique<LiteralKeys>(std::move(keys));
 }
 
 core::Result<std::unique_ptr<KeySource>>
-make_pattern_keys(const core::Template& pattern, std::vector<Dimension> dimensions) {
+make_pattern_keys(const core::Template& pattern, std::vector<Dimension> dimensions)
+{
   std::vector<std::string> names;
   std::uint64_t total = 1;
   for (const Dimension& dimension : dimensions) {

@@ -15,7 +15,8 @@ using Database = std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)>;
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
 core::Result<Database>
-open_database(const std::string& path) {
+open_database(const std::string& path)
+{
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -30,7 +31,8 @@ open_database(const std::string& path) {
 }
 
 core::Result<Statement>
-prepare(sqlite3& database, const std::string& sql) {
+prepare(sqlite3& database, const std::string& sql)
+{
   sqlite3_stmt* raw = nullptr;
   const int rc = sqlite3_prepare_v3(&database,
                                     sql.c_str(),
@@ -50,7 +52,8 @@ prepare(sqlite3& database, const std::string& sql) {
 
 // The column as bytes (binary-safe: BLOBs are copied raw, numbers as SQLite's text form).
 std::optional<std::string>
-column_value(sqlite3_stmt& statement, int column) {
+column_value(sqlite3_stmt& statement, int column)
+{
   switch (sqlite3_column_type(&statement, column)) {
   case SQLITE_NULL:
     return std::nullopt;
@@ -76,13 +79,14 @@ public:
       : m_database(std::move(database))
       , m_statement(std::move(statement))
       , m_fields(std::move(fields))
-      , m_key(std::move(key)) {}
+      , m_key(std::move(key))
+  {}
 
   const std::vector<std::string>& fields() const override { return m_fields; }
 
-  core::Result<bool> next(std::size_t max,
-                          std::vector<core::Row>& rows,
-                          std::vector<core::Failure>& failures) override {
+  core::Result<bool>
+  next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) override
+  {
     if (m_done) {
       return false;
     }
@@ -128,16 +132,21 @@ public:
   SqliteLookup(Database database, Statement statement, std::vector<core::BoundTemplate> params)
       : m_database(std::move(database))
       , m_statement(std::move(statement))
-      , m_params(std::move(params)) {}
+      , m_params(std::move(params))
+  {}
 
   core::Result<void> resolve(std::span<const core::Row> rows,
                              std::vector<core::Entry>& entries,
-                             std::vector<core::Failure>& failures) override {
+                             std::vector<core::Failure>& failures) override
+  {
     // One read transaction per batch: a consistent snapshot and no per-key lock churn.
     sqlite3_exec(m_database.get(), "BEGIN", nullptr, nullptr, nullptr);
     for (const core::Row& row : rows) {
       resolve_one(row, entries, failures);
     }
+    // An active statement keeps its read lock past COMMIT: reset it so writers are not blocked
+    // between batches.
+    sqlite3_reset(m_statement.get());
     sqlite3_exec(m_database.get(), "COMMIT", nullptr, nullptr, nullptr);
     return {};
   }
@@ -145,7 +154,8 @@ public:
 private:
   void resolve_one(const core::Row& row,
                    std::vector<core::Entry>& entries,
-                   std::vector<core::Failure>& failures) {
+                   std::vector<core::Failure>& failures)
+  {
     sqlite3_stmt* statement = m_statement.get();
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
@@ -193,7 +203,8 @@ private:
 } // namespace
 
 core::Result<std::unique_ptr<KeySource>>
-open_sqlite_query(const std::string& path, const std::string& sql, const core::Template& key) {
+open_sqlite_query(const std::string& path, const std::string& sql, const core::Template& key)
+{
   CW_TRY_ASSIGN(Database database, open_database(path));
   CW_TRY_ASSIGN(Statement statement, prepare(*database, sql));
   std::vector<std::string> fields;
@@ -213,7 +224,8 @@ core::Result<std::unique_ptr<ValueResolver>>
 open_sqlite_lookup(const std::string& path,
                    const std::string& sql,
                    std::span<const core::Template> params,
-                   std::span<const std::string> fields) {
+                   std::span<const std::string> fields)
+{
   CW_TRY_ASSIGN(Database database, open_database(path));
   CW_TRY_ASSIGN(Statement statement, prepare(*database, sql));
   const int expected = sqlite3_bind_parameter_count(statement.get());

@@ -8,7 +8,8 @@ namespace cachewarm::sources {
 namespace {
 
 core::Result<std::size_t>
-column_index(std::string_view column, std::span<const std::string> fields) {
+column_index(std::string_view column, std::span<const std::string> fields)
+{
   const auto found = std::find(fields.begin(), fields.end(), column);
   if (found == fields.end()) {
     std::string available;
@@ -23,7 +24,8 @@ column_index(std::string_view column, std::span<const std::string> fields) {
 }
 
 core::Failure
-not_found(const core::Row& row, std::string message) {
+not_found(const core::Row& row, std::string message)
+{
   return core::Failure{row.key, "not_found", std::move(message)};
 }
 
@@ -31,11 +33,13 @@ class ColumnValue final : public ValueResolver {
 public:
   ColumnValue(std::size_t index, std::string column)
       : m_index(index)
-      , m_column(std::move(column)) {}
+      , m_column(std::move(column))
+  {}
 
   core::Result<void> resolve(std::span<const core::Row> rows,
                              std::vector<core::Entry>& entries,
-                             std::vector<core::Failure>& failures) override {
+                             std::vector<core::Failure>& failures) override
+  {
     for (const core::Row& row : rows) {
       const std::optional<std::string>& value = row.fields[m_index];
       if (!value) {
@@ -56,11 +60,13 @@ class HashValue final : public ValueResolver {
 public:
   HashValue(std::vector<std::size_t> indices, std::vector<std::string> columns)
       : m_indices(std::move(indices))
-      , m_columns(std::move(columns)) {}
+      , m_columns(std::move(columns))
+  {}
 
   core::Result<void> resolve(std::span<const core::Row> rows,
                              std::vector<core::Entry>& entries,
-                             std::vector<core::Failure>& failures) override {
+                             std::vector<core::Failure>& failures) override
+  {
     for (const core::Row& row : rows) {
       core::HashValue hash;
       for (std::size_t i = 0; i < m_indices.size(); ++i) {
@@ -85,11 +91,13 @@ private:
 class TextValue final : public ValueResolver {
 public:
   explicit TextValue(core::BoundTemplate text)
-      : m_text(std::move(text)) {}
+      : m_text(std::move(text))
+  {}
 
   core::Result<void> resolve(std::span<const core::Row> rows,
                              std::vector<core::Entry>& entries,
-                             std::vector<core::Failure>& failures) override {
+                             std::vector<core::Failure>& failures) override
+  {
     for (const core::Row& row : rows) {
       // Template names are the row's fields followed by "key".
       m_scratch.assign(row.fields.begin(), row.fields.end());
@@ -112,20 +120,23 @@ private:
 } // namespace
 
 std::vector<std::string>
-template_names(std::span<const std::string> fields) {
+template_names(std::span<const std::string> fields)
+{
   std::vector<std::string> names(fields.begin(), fields.end());
   names.emplace_back("key");
   return names;
 }
 
 core::Result<std::unique_ptr<ValueResolver>>
-make_column_value(std::string_view column, std::span<const std::string> fields) {
+make_column_value(std::string_view column, std::span<const std::string> fields)
+{
   CW_TRY_ASSIGN(const std::size_t index, column_index(column, fields));
   return std::make_unique<ColumnValue>(index, std::string(column));
 }
 
 core::Result<std::unique_ptr<ValueResolver>>
-make_hash_value(std::span<const std::string> columns, std::span<const std::string> fields) {
+make_hash_value(std::span<const std::string> columns, std::span<const std::string> fields)
+{
   std::vector<std::size_t> indices;
   for (const std::string& column : columns) {
     CW_TRY_ASSIGN(const std::size_t index, column_index(column, fields));
@@ -136,7 +147,8 @@ make_hash_value(std::span<const std::string> columns, std::span<const std::strin
 }
 
 core::Result<std::unique_ptr<ValueResolver>>
-make_text_value(const core::Template& text, std::span<const std::string> fields) {
+make_text_value(const core::Template& text, std::span<const std::string> fields)
+{
   const std::vector<std::string> names = template_names(fields);
   CW_TRY_ASSIGN(core::BoundTemplate bound, text.bind(names));
   return std::make_unique<TextValue>(std::move(bound));

@@ -8,8 +8,10 @@
 using cachewarm::core::LatencyHistogram;
 using namespace std::chrono_literals;
 
-TEST_SUITE("core::histogram") {
-  TEST_CASE("an empty histogram reports zeros") {
+TEST_SUITE("core::histogram")
+{
+  TEST_CASE("an empty histogram reports zeros")
+  {
     const LatencyHistogram histogram;
     CHECK(histogram.count() == 0);
     CHECK(histogram.quantile_ms(0.5) == 0.0);
@@ -17,7 +19,8 @@ TEST_SUITE("core::histogram") {
     CHECK(histogram.max_ms() == 0.0);
   }
 
-  TEST_CASE("record counts samples") {
+  TEST_CASE("record counts samples")
+  {
     LatencyHistogram histogram;
     histogram.record(1ms);
     histogram.record(2ms);
@@ -25,7 +28,8 @@ TEST_SUITE("core::histogram") {
     CHECK(histogram.count() == 3);
   }
 
-  TEST_CASE("a single sample is its own quantile within 3% at every magnitude") {
+  TEST_CASE("a single sample is its own quantile within 3% at every magnitude")
+  {
     for (const std::chrono::nanoseconds value : {std::chrono::nanoseconds(1'000),
                                                  std::chrono::nanoseconds(45'500),
                                                  std::chrono::nanoseconds(33'333),
@@ -43,7 +47,8 @@ TEST_SUITE("core::histogram") {
     }
   }
 
-  TEST_CASE("quantiles of a uniform spread are within 3%") {
+  TEST_CASE("quantiles of a uniform spread are within 3%")
+  {
     // 1 us .. 100 ms in 1 us steps: the q-quantile is q * 100 ms.
     LatencyHistogram histogram;
     for (std::int64_t us = 1; us <= 100'000; ++us) {
@@ -57,7 +62,8 @@ TEST_SUITE("core::histogram") {
     CHECK(histogram.quantile_ms(1.0) == doctest::Approx(100.0).epsilon(0.03));
   }
 
-  TEST_CASE("quantiles follow the ranks of a skewed distribution") {
+  TEST_CASE("quantiles follow the ranks of a skewed distribution")
+  {
     // 90 fast samples and 10 slow ones: p50 is fast, p95 and p99 are slow.
     LatencyHistogram histogram;
     for (int i = 0; i < 90; ++i) {
@@ -72,7 +78,8 @@ TEST_SUITE("core::histogram") {
     CHECK(histogram.quantile_ms(0.99) == doctest::Approx(800.0).epsilon(0.03));
   }
 
-  TEST_CASE("quantile arguments outside 0..1 are clamped") {
+  TEST_CASE("quantile arguments outside 0..1 are clamped")
+  {
     LatencyHistogram histogram;
     histogram.record(1ms);
     histogram.record(100ms);
@@ -80,20 +87,23 @@ TEST_SUITE("core::histogram") {
     CHECK(histogram.quantile_ms(2.0) == doctest::Approx(100.0).epsilon(0.03));
   }
 
-  TEST_CASE("max_ms is exact to the microsecond") {
+  TEST_CASE("max_ms is exact to the microsecond")
+  {
     LatencyHistogram histogram;
     histogram.record(1'234'567ns);
     histogram.record(999us);
     CHECK(histogram.max_ms() == doctest::Approx(1.234).epsilon(1e-12));
   }
 
-  TEST_CASE("no quantile exceeds the maximum") {
+  TEST_CASE("no quantile exceeds the maximum")
+  {
     LatencyHistogram histogram;
     histogram.record(1'000'001us);
     CHECK(histogram.quantile_ms(1.0) <= histogram.max_ms());
   }
 
-  TEST_CASE("values below 1 us go to the first bucket") {
+  TEST_CASE("values below 1 us go to the first bucket")
+  {
     LatencyHistogram histogram;
     histogram.record(0ns);
     histogram.record(999ns);
@@ -103,7 +113,8 @@ TEST_SUITE("core::histogram") {
     CHECK(histogram.quantile_ms(1.0) == 0.0);
   }
 
-  TEST_CASE("values above the range go to the last bucket and keep an exact max") {
+  TEST_CASE("values above the range go to the last bucket and keep an exact max")
+  {
     LatencyHistogram histogram;
     histogram.record(1ms);
     histogram.record(100h);
@@ -114,7 +125,8 @@ TEST_SUITE("core::histogram") {
     CHECK(histogram.quantile_ms(0.5) == doctest::Approx(1.0).epsilon(0.03));
   }
 
-  TEST_CASE("merge adds counts and keeps the larger max") {
+  TEST_CASE("merge adds counts and keeps the larger max")
+  {
     LatencyHistogram fast;
     LatencyHistogram slow;
     for (int i = 0; i < 50; ++i) {
@@ -129,7 +141,8 @@ TEST_SUITE("core::histogram") {
     CHECK(fast.quantile_ms(0.75) == doctest::Approx(10.0).epsilon(0.03));
   }
 
-  TEST_CASE("merging an empty histogram changes nothing") {
+  TEST_CASE("merging an empty histogram changes nothing")
+  {
     LatencyHistogram histogram;
     histogram.record(5ms);
     histogram.merge(LatencyHistogram{});

@@ -13,8 +13,10 @@ using cachewarm::core::ManualClock;
 using cachewarm::exec::RateLimiter;
 using namespace std::chrono_literals;
 
-TEST_SUITE("exec::rate_limiter") {
-  TEST_CASE("a non-positive rate is unlimited") {
+TEST_SUITE("exec::rate_limiter")
+{
+  TEST_CASE("a non-positive rate is unlimited")
+  {
     const ManualClock clock;
     RateLimiter zero(0.0, clock);
     RateLimiter negative(-5.0, clock);
@@ -24,7 +26,8 @@ TEST_SUITE("exec::rate_limiter") {
     }
   }
 
-  TEST_CASE("the bucket starts full with the explicit burst") {
+  TEST_CASE("the bucket starts full with the explicit burst")
+  {
     const ManualClock clock;
     RateLimiter limiter(10.0, clock, 5.0);
     for (int i = 0; i < 5; ++i) {
@@ -33,21 +36,24 @@ TEST_SUITE("exec::rate_limiter") {
     CHECK(limiter.reserve(1) == 100ms);
   }
 
-  TEST_CASE("the default burst is what accrues in 50 ms") {
+  TEST_CASE("the default burst is what accrues in 50 ms")
+  {
     const ManualClock clock;
     RateLimiter limiter(1000.0, clock);
     CHECK(limiter.reserve(50) == 0ns);
     CHECK(limiter.reserve(1) == 1ms);
   }
 
-  TEST_CASE("the default burst is at least one token") {
+  TEST_CASE("the default burst is at least one token")
+  {
     const ManualClock clock;
     RateLimiter limiter(2.0, clock);
     CHECK(limiter.reserve(1) == 0ns);
     CHECK(limiter.reserve(1) == 500ms);
   }
 
-  TEST_CASE("reserve goes into debt and the wait grows with it") {
+  TEST_CASE("reserve goes into debt and the wait grows with it")
+  {
     const ManualClock clock;
     RateLimiter limiter(100.0, clock, 1.0);
     CHECK(limiter.reserve(1) == 0ns);
@@ -56,7 +62,8 @@ TEST_SUITE("exec::rate_limiter") {
     CHECK(limiter.reserve(10) == 120ms);
   }
 
-  TEST_CASE("tokens accrue with time") {
+  TEST_CASE("tokens accrue with time")
+  {
     ManualClock clock;
     RateLimiter limiter(100.0, clock, 10.0);
     CHECK(limiter.reserve(10) == 0ns);
@@ -65,7 +72,8 @@ TEST_SUITE("exec::rate_limiter") {
     CHECK(limiter.reserve(1) == 10ms);
   }
 
-  TEST_CASE("waiting as told repays the debt exactly") {
+  TEST_CASE("waiting as told repays the debt exactly")
+  {
     ManualClock clock;
     RateLimiter limiter(100.0, clock, 1.0);
     CHECK(limiter.reserve(1) == 0ns);
@@ -75,7 +83,8 @@ TEST_SUITE("exec::rate_limiter") {
     CHECK(limiter.reserve(1) == 10ms);
   }
 
-  TEST_CASE("an idle bucket refills only up to the burst") {
+  TEST_CASE("an idle bucket refills only up to the burst")
+  {
     ManualClock clock;
     RateLimiter limiter(100.0, clock, 3.0);
     CHECK(limiter.reserve(3) == 0ns);
@@ -84,13 +93,15 @@ TEST_SUITE("exec::rate_limiter") {
     CHECK(limiter.reserve(1) == 10ms);
   }
 
-  TEST_CASE("per_second returns the configured rate") {
+  TEST_CASE("per_second returns the configured rate")
+  {
     const ManualClock clock;
     const RateLimiter limiter(250.5, clock);
     CHECK(limiter.per_second() == doctest::Approx(250.5));
   }
 
-  TEST_CASE("callers that wait as told achieve the rate within 1%") {
+  TEST_CASE("callers that wait as told achieve the rate within 1%")
+  {
     // Awkward rates so rounding waits to whole nanoseconds matters; about 100 simulated seconds
     // each, in about 100k calls, so the initial burst is well under 1% of the tokens.
     for (const double rate : {7.0, 333.3, 1000.0, 48'271.0, 1'000'000.0}) {
@@ -111,7 +122,8 @@ TEST_SUITE("exec::rate_limiter") {
     }
   }
 
-  TEST_CASE("concurrent reserve loses no tokens") {
+  TEST_CASE("concurrent reserve loses no tokens")
+  {
     // The clock stands still, so after all threads finish the debt is exactly the sum of what they
     // took minus the burst, and the wait reveals it to the nanosecond.
     const ManualClock clock;

@@ -1,7 +1,6 @@
-#include "cachewarm/manifest/parse.hpp"
-
 #include "cachewarm/manifest/diagnostic.hpp"
 #include "cachewarm/manifest/manifest.hpp"
+#include "cachewarm/manifest/parse.hpp"
 
 #include <doctest/doctest.h>
 
@@ -115,8 +114,8 @@ all_problems(std::string_view text)
   const LoadResult result = parse(text);
   std::vector<std::string> lines;
   for (const Diagnostic& diagnostic : result.diagnostics) {
-    lines.push_back(std::to_string(diagnostic.loc.line) + ":" + std::to_string(diagnostic.loc.column)
-                    + ": " + diagnostic.message);
+    lines.push_back(std::to_string(diagnostic.loc.line) + ":"
+                    + std::to_string(diagnostic.loc.column) + ": " + diagnostic.message);
   }
   return lines;
 }
@@ -352,10 +351,11 @@ TEST_SUITE("manifest::parse")
 
   TEST_CASE("a text value may use pattern variables and {key}")
   {
-    const LoadResult result = parse(with_group("  - name: g\n"
-                                               "    pattern: \"flag:{region}:{n}\"\n"
-                                               "    with: {region: [eu, us], n: \"001..003\"}\n"
-                                               "    value: {text: \"maintenance-{region}-{key}\"}\n"));
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    pattern: \"flag:{region}:{n}\"\n"
+                         "    with: {region: [eu, us], n: \"001..003\"}\n"
+                         "    value: {text: \"maintenance-{region}-{key}\"}\n"));
     INFO(cachewarm::manifest::to_string(result.diagnostics));
     REQUIRE(result.manifest.has_value());
     CHECK(result.manifest->groups[0].with[1].range->width == 3);
@@ -363,10 +363,11 @@ TEST_SUITE("manifest::parse")
 
   TEST_CASE("a hash value in a query group lists its columns")
   {
-    const LoadResult result = parse(with_group("  - name: g\n"
-                                               "    query: {source: db, sql: \"SELECT id, a, b FROM t\"}\n"
-                                               "    key: \"item:{id}\"\n"
-                                               "    value: {hash: [a, b]}\n"));
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    query: {source: db, sql: \"SELECT id, a, b FROM t\"}\n"
+                         "    key: \"item:{id}\"\n"
+                         "    value: {hash: [a, b]}\n"));
     INFO(cachewarm::manifest::to_string(result.diagnostics));
     REQUIRE(result.manifest.has_value());
     CHECK(result.manifest->groups[0].value->kind == ValueKind::hash);
@@ -571,8 +572,7 @@ TEST_SUITE("manifest::parse")
 
   TEST_CASE("a yaml syntax error stops before any other check")
   {
-    CHECK(only_problem("version: 2\ngroups: [\n  - {name: x}\n")
-          == "3:3: illegal block entry");
+    CHECK(only_problem("version: 2\ngroups: [\n  - {name: x}\n") == "3:3: illegal block entry");
   }
 
   TEST_CASE("duplicate group names are rejected at the second")
@@ -643,10 +643,11 @@ TEST_SUITE("manifest::parse")
 
   TEST_CASE("query group value templates are not checked against columns")
   {
-    const LoadResult result = parse(with_group("  - name: x\n"
-                                               "    query: {source: db, sql: \"SELECT id FROM t\"}\n"
-                                               "    key: \"k:{id}\"\n"
-                                               "    value: {text: \"{anything}\"}\n"));
+    const LoadResult result =
+        parse(with_group("  - name: x\n"
+                         "    query: {source: db, sql: \"SELECT id FROM t\"}\n"
+                         "    key: \"k:{id}\"\n"
+                         "    value: {text: \"{anything}\"}\n"));
     INFO(cachewarm::manifest::to_string(result.diagnostics));
     CHECK(result.manifest.has_value());
   }
@@ -712,10 +713,11 @@ TEST_SUITE("manifest::parse")
 
   TEST_CASE("an unsupported target scheme is reported without echoing the url")
   {
-    CHECK(only_problem("version: 1\n"
-                       "targets: {main: {url: \"rediss://user:pw@h:1\"}}\n"
-                       "groups: []\n")
-          == "2:23: targets.main.url: unsupported scheme \"rediss\" (expected redis:// or unix://)");
+    CHECK(
+        only_problem("version: 1\n"
+                     "targets: {main: {url: \"rediss://user:pw@h:1\"}}\n"
+                     "groups: []\n")
+        == "2:23: targets.main.url: unsupported scheme \"rediss\" (expected redis:// or unix://)");
   }
 
   TEST_CASE("a source needs exactly one kind")
@@ -730,8 +732,9 @@ TEST_SUITE("manifest::parse")
 
   TEST_CASE("an empty file is one diagnostic")
   {
-    CHECK(only_problem("") == "1:1: manifest is empty (expected a mapping with version, targets "
-                              "and groups)");
+    CHECK(only_problem("")
+          == "1:1: manifest is empty (expected a mapping with version, targets "
+             "and groups)");
     CHECK(only_problem("# just a comment\n")
           == "1:1: manifest is empty (expected a mapping with version, targets and groups)");
   }
@@ -746,9 +749,8 @@ TEST_SUITE("manifest::parse")
   TEST_CASE("missing required top-level fields are each reported")
   {
     CHECK(all_problems("version: 1\n")
-          == std::vector<std::string>{
-              "1:1: missing required field \"targets\" at the top level",
-              "1:1: missing required field \"groups\" at the top level"});
+          == std::vector<std::string>{"1:1: missing required field \"targets\" at the top level",
+                                      "1:1: missing required field \"groups\" at the top level"});
   }
 
   TEST_CASE("every problem is collected, in file order")
@@ -777,9 +779,12 @@ TEST_SUITE("manifest::parse")
   TEST_CASE("hostile input never throws or hangs")
   {
     for (const std::string& text :
-         {std::string(100000, '['), std::string("a: &x [*x]\n"), std::string("a: *undefined\n"),
+         {std::string(100000, '['),
+          std::string("a: &x [*x]\n"),
+          std::string("a: *undefined\n"),
           std::string("groups: &g [*g]\nversion: 1\ntargets: {m: {url: \"redis://h\"}}\n"),
-          std::string("\t\x01\xff: ]"), std::string("? [a]\n: 1\n"),
+          std::string("\t\x01\xff: ]"),
+          std::string("? [a]\n: 1\n"),
           std::string("groups:\n  - {? [x] : y}\n")}) {
       const LoadResult result = parse(text);
       CHECK_FALSE(result.diagnostics.empty());
@@ -791,7 +796,8 @@ TEST_SUITE("manifest::parse")
   {
     const Diagnostic diagnostic{"m.yaml", Location{3, 7}, "boom"};
     CHECK(diagnostic.to_string() == "m.yaml:3:7: boom");
-    CHECK(cachewarm::manifest::to_string({diagnostic, diagnostic}) == "m.yaml:3:7: boom\nm.yaml:3:7: boom\n");
+    CHECK(cachewarm::manifest::to_string({diagnostic, diagnostic})
+          == "m.yaml:3:7: boom\nm.yaml:3:7: boom\n");
   }
 
   TEST_CASE("load_manifest reports an unreadable file")

@@ -31,14 +31,25 @@ TEST_SUITE("manifest::units")
     const auto result = manifest::parse_duration("2x");
     REQUIRE_FALSE(result);
     CHECK(result.error().code == Errc::manifest);
-    CHECK(result.error().message == R"(invalid duration "2x" (expected e.g. 500ms, 90s, 30m, 2h, 1d))");
+    CHECK(result.error().message
+          == R"(invalid duration "2x" (expected e.g. 500ms, 90s, 30m, 2h, 1d))");
   }
 
   TEST_CASE("parse_duration rejects negatives, floats, empty, bare numbers and overflow")
   {
-    for (const char* text :
-         {"", "-5s", "1.5h", "5", "s", " 5s", "5s ", "5 s", "+5s", "5S", "99999999999999999999d",
-          "9223372036854775807d", "106751991167301d"}) {
+    for (const char* text : {"",
+                             "-5s",
+                             "1.5h",
+                             "5",
+                             "s",
+                             " 5s",
+                             "5s ",
+                             "5 s",
+                             "+5s",
+                             "5S",
+                             "99999999999999999999d",
+                             "9223372036854775807d",
+                             "106751991167301d"}) {
       CAPTURE(text);
       CHECK_FALSE(manifest::parse_duration(text));
     }
@@ -46,7 +57,8 @@ TEST_SUITE("manifest::units")
 
   TEST_CASE("parse_duration accepts the largest representable day count")
   {
-    CHECK(manifest::parse_duration("106751991167d").value() == std::chrono::milliseconds{106751991167LL * 86400000LL});
+    CHECK(manifest::parse_duration("106751991167d").value()
+          == std::chrono::milliseconds{106751991167LL * 86400000LL});
   }
 
   TEST_CASE("parse_rate accepts per second, minute and hour")
@@ -72,13 +84,26 @@ TEST_SUITE("manifest::units")
     const auto result = manifest::parse_rate("fast");
     REQUIRE_FALSE(result);
     CHECK(result.error().code == Errc::manifest);
-    CHECK(result.error().message == R"(invalid rate "fast" (expected e.g. 500/s, 1000/m or unlimited))");
+    CHECK(result.error().message
+          == R"(invalid rate "fast" (expected e.g. 500/s, 1000/m or unlimited))");
   }
 
   TEST_CASE("parse_rate rejects zero, negatives, bad units and junk")
   {
-    for (const char* text : {"", "0/s", "-5/s", "5", "5/d", "5/", "/s", "1e3/s", "5./s", ".5/s",
-                             "5/s/s", "nan/s", "inf/s", "Unlimited"}) {
+    for (const char* text : {"",
+                             "0/s",
+                             "-5/s",
+                             "5",
+                             "5/d",
+                             "5/",
+                             "/s",
+                             "1e3/s",
+                             "5./s",
+                             ".5/s",
+                             "5/s/s",
+                             "nan/s",
+                             "inf/s",
+                             "Unlimited"}) {
       CAPTURE(text);
       CHECK_FALSE(manifest::parse_rate(text));
     }
@@ -138,8 +163,19 @@ TEST_SUITE("manifest::units")
 
   TEST_CASE("parse_range rejects negatives, garbage and more than 18 digits")
   {
-    for (const char* text : {"", "..", "1..", "..5", "1...5", "-1..5", "1..-5", "1.5", "1..5x",
-                             " 1..5", "1 ..5", "1..1000000000000000000", "1..999999999999999999 "}) {
+    for (const char* text : {"",
+                             "..",
+                             "1..",
+                             "..5",
+                             "1...5",
+                             "-1..5",
+                             "1..-5",
+                             "1.5",
+                             "1..5x",
+                             " 1..5",
+                             "1 ..5",
+                             "1..1000000000000000000",
+                             "1..999999999999999999 "}) {
       CAPTURE(text);
       CHECK_FALSE(manifest::parse_range(text));
     }
@@ -194,7 +230,8 @@ TEST_SUITE("manifest::units")
 
   TEST_CASE("format_duration output parses back to the same duration")
   {
-    for (std::chrono::milliseconds duration : {1ms, 999ms, 1000ms, 61000ms, 3600000ms, 90000000ms}) {
+    for (std::chrono::milliseconds duration :
+         {1ms, 999ms, 1000ms, 61000ms, 3600000ms, 90000000ms}) {
       CAPTURE(duration.count());
       CHECK(manifest::parse_duration(manifest::format_duration(duration)).value() == duration);
     }

@@ -7,8 +7,11 @@
 #define CW_ASSERT(cond)                                                                            \
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
-      std::fprintf(stderr, "cachewarm: internal error: %s:%d: assertion failed: %s\n",            \
-                   __FILE__, __LINE__, #cond);                                                     \
+      std::fprintf(stderr,                                                                         \
+                   "cachewarm: internal error: %s:%d: assertion failed: %s\n",                     \
+                   __FILE__,                                                                       \
+                   __LINE__,                                                                       \
+                   #cond);                                                                         \
       std::abort();                                                                                \
     }                                                                                              \
   } while (false)

@@ -20,7 +20,7 @@ public:
 
 private:
   static constexpr std::size_t k_sub_buckets = 32; // per power of two
-  static constexpr std::size_t k_powers = 32;       // 1 us .. 2^32 us
+  static constexpr std::size_t k_powers = 32;      // 1 us .. 2^32 us
   std::array<std::uint64_t, k_sub_buckets * k_powers> m_buckets{};
   std::uint64_t m_count = 0;
   std::uint64_t m_max_us = 0;

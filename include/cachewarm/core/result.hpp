@@ -1,9 +1,9 @@
 #pragma once
 
+#include <tl/expected.hpp>
+
 #include <string>
 #include <utility>
-
-#include <tl/expected.hpp>
 
 namespace cachewarm::core {
 
@@ -23,8 +23,7 @@ struct Error {
   std::string message;
 };
 
-template <class T>
-using Result = tl::expected<T, Error>;
+template <class T> using Result = tl::expected<T, Error>;
 
 // Builds the error side of a Result: `return core::fail(Errc::io, "x: cannot open");`.
 inline tl::unexpected<Error>

@@ -1,13 +1,13 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "cachewarm/core/result.hpp"
 
 namespace cachewarm::core {
 
@@ -62,13 +62,12 @@ public:
 
 private:
   std::string m_text;
-  std::vector<std::string> m_literals;  // size == m_references.size() + 1
+  std::vector<std::string> m_literals;   // size == m_references.size() + 1
   std::vector<std::string> m_references; // variable per gap, with duplicates
   std::vector<std::string> m_variables;
 };
 
 // Appends `text` to `out` percent-encoded (unreserved A-Z a-z 0-9 - . _ ~ kept).
-void
-append_url_encoded(std::string& out, std::string_view text);
+void append_url_encoded(std::string& out, std::string_view text);
 
 } // namespace cachewarm::core

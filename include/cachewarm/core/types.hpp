@@ -42,7 +42,6 @@ struct Row {
 };
 
 // Bytes a value occupies (sum of field names and values for a hash).
-std::uint64_t
-value_size(const Value& value);
+std::uint64_t value_size(const Value& value);
 
 } // namespace cachewarm::core

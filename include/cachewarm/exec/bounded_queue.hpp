@@ -11,13 +11,11 @@ namespace cachewarm::exec {
 
 // A blocking multi-producer multi-consumer queue holding at most `capacity` items: a full queue
 // blocks producers (back-pressure), so memory stays O(capacity) whatever flows through it.
-template <class T>
-class BoundedQueue {
+template <class T> class BoundedQueue {
 public:
   explicit BoundedQueue(std::size_t capacity)
-    : m_capacity(capacity == 0 ? 1 : capacity)
-  {
-  }
+      : m_capacity(capacity == 0 ? 1 : capacity)
+  {}
 
   // Blocks while full. Returns false (dropping `item`) if the queue was closed.
   bool push(T item);

@@ -1,10 +1,10 @@
 #pragma once
 
+#include "cachewarm/core/clock.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <mutex>
-
-#include "cachewarm/core/clock.hpp"
 
 namespace cachewarm::exec {
 

@@ -1,9 +1,9 @@
 #pragma once
 
+#include "cachewarm/manifest/manifest.hpp"
+
 #include <string>
 #include <vector>
-
-#include "cachewarm/manifest/manifest.hpp"
 
 namespace cachewarm::manifest {
 
@@ -16,7 +16,6 @@ struct Diagnostic {
   std::string to_string() const;
 };
 
-std::string
-to_string(const std::vector<Diagnostic>& diagnostics); // one per line
+std::string to_string(const std::vector<Diagnostic>& diagnostics); // one per line
 
 } // namespace cachewarm::manifest

@@ -1,13 +1,13 @@
 #pragma once
 
+#include "cachewarm/manifest/units.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "cachewarm/manifest/units.hpp"
 
 namespace cachewarm::manifest {
 
@@ -21,7 +21,7 @@ struct Location {
 // `targets.<name>`: a Redis server or cluster to warm.
 struct TargetSpec {
   std::string name;
-  std::string url;      // redis://[user:pass@]host:port[/db] or unix:///path[?db=N], ${VAR} expanded
+  std::string url; // redis://[user:pass@]host:port[/db] or unix:///path[?db=N], ${VAR} expanded
   bool cluster = false; // Redis Cluster (not supported yet at run time)
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{10000};
@@ -52,11 +52,11 @@ struct SourceSpec {
 // `schedules.<name>`: when groups are due. Parsed and checked now; evaluated by a later feature.
 struct ScheduleSpec {
   std::string name;
-  std::string peak;              // "09:00-18:00"
-  std::vector<std::string> days; // mon..sun
+  std::string peak;               // "09:00-18:00"
+  std::vector<std::string> days;  // mon..sun
   std::vector<std::string> dates; // "MM-DD"
-  std::string at;                // "HH:MM"
-  std::string cron;              // five fields
+  std::string at;                 // "HH:MM"
+  std::string cron;               // five fields
   std::string timezone = "UTC";
   std::chrono::milliseconds lead{0};
   Location loc;
@@ -101,16 +101,16 @@ struct QuerySpec {
 struct GroupSpec {
   std::string name;
   int priority = 0;
-  std::string schedule;                    // empty: none
-  std::vector<std::string> keys;           // literal keys (templates over {key} are not allowed)
-  std::string pattern;                     // key template over `with` variables
+  std::string schedule;          // empty: none
+  std::vector<std::string> keys; // literal keys (templates over {key} are not allowed)
+  std::string pattern;           // key template over `with` variables
   std::vector<PatternVar> with;
-  std::optional<QuerySpec> query;          // bulk query: one row per key
-  std::string key;                         // key template over query columns
-  std::optional<ValueSpec> value;          // required
+  std::optional<QuerySpec> query; // bulk query: one row per key
+  std::string key;                // key template over query columns
+  std::optional<ValueSpec> value; // required
   std::optional<std::chrono::milliseconds> ttl;
   std::optional<Jitter> ttl_jitter;
-  std::vector<std::string> targets;        // `target: x` or `targets: [x, y]`; empty: defaults
+  std::vector<std::string> targets; // `target: x` or `targets: [x, y]`; empty: defaults
   std::optional<bool> only_missing;
   std::optional<std::size_t> batch;
   std::optional<std::size_t> concurrency;

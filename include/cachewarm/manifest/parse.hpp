@@ -1,13 +1,13 @@
 #pragma once
 
+#include "cachewarm/manifest/diagnostic.hpp"
+#include "cachewarm/manifest/manifest.hpp"
+
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "cachewarm/manifest/diagnostic.hpp"
-#include "cachewarm/manifest/manifest.hpp"
 
 namespace cachewarm::manifest {
 
@@ -15,8 +15,7 @@ namespace cachewarm::manifest {
 using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 
 // The process environment (getenv).
-EnvLookup
-process_env();
+EnvLookup process_env();
 
 struct LoadResult {
   std::optional<Manifest> manifest; // set only when diagnostics is empty
@@ -26,14 +25,12 @@ struct LoadResult {
 // Parses and validates a manifest held in `text`, reporting problems against `file_name`;
 // relative sqlite paths are resolved against `base_dir`. Every problem is collected (YAML syntax
 // errors stop at the first). `${VAR}` / `${VAR:-default}` in scalar values are expanded with `env`.
-LoadResult
-parse_manifest(std::string_view text,
-               std::string_view file_name,
-               std::string_view base_dir,
-               const EnvLookup& env);
+LoadResult parse_manifest(std::string_view text,
+                          std::string_view file_name,
+                          std::string_view base_dir,
+                          const EnvLookup& env);
 
 // Reads `path` and calls parse_manifest. An unreadable file is one diagnostic at 0:0.
-LoadResult
-load_manifest(std::string_view path, const EnvLookup& env);
+LoadResult load_manifest(std::string_view path, const EnvLookup& env);
 
 } // namespace cachewarm::manifest

@@ -1,12 +1,12 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "cachewarm/core/result.hpp"
 
 namespace cachewarm::manifest {
 
@@ -41,26 +41,21 @@ struct Jitter {
 
 // Parses `500ms`, `90s`, `30m`, `2h`, `1d` (an integer and a unit; `0` alone is allowed).
 // Errors (Errc::manifest): "invalid duration \"x\" (expected e.g. 500ms, 90s, 30m, 2h, 1d)".
-core::Result<std::chrono::milliseconds>
-parse_duration(std::string_view text);
+core::Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // Parses `N/s`, `N/m`, `N/h` (N may be a decimal) or `unlimited`.
 // Errors: "invalid rate \"x\" (expected e.g. 500/s, 1000/m or unlimited)".
-core::Result<Rate>
-parse_rate(std::string_view text);
+core::Result<Rate> parse_rate(std::string_view text);
 
 // Parses `a..b` with a <= b, both non-negative integers; leading zeros set the width.
 // Errors: "invalid range \"x\" (expected e.g. 1..5000 or 001..120)", "range \"9..1\" is empty".
-core::Result<Range>
-parse_range(std::string_view text);
+core::Result<Range> parse_range(std::string_view text);
 
 // Parses `10%` (0..100) or a duration.
 // Errors: "invalid jitter \"x\" (expected a percentage like 10% or a duration like 5m)".
-core::Result<Jitter>
-parse_jitter(std::string_view text);
+core::Result<Jitter> parse_jitter(std::string_view text);
 
 // Formats a duration in the largest unit that divides it exactly (`7200000ms` -> "2h").
-std::string
-format_duration(std::chrono::milliseconds duration);
+std::string format_duration(std::chrono::milliseconds duration);
 
 } // namespace cachewarm::manifest

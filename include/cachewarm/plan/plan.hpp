@@ -1,16 +1,16 @@
 #pragma once
 
+#include "cachewarm/manifest/diagnostic.hpp"
+#include "cachewarm/manifest/manifest.hpp"
+
+#include <tl/expected.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "cachewarm/manifest/diagnostic.hpp"
-#include "cachewarm/manifest/manifest.hpp"
-
-#include <tl/expected.hpp>
 
 namespace cachewarm::plan {
 
@@ -32,8 +32,8 @@ struct GroupPlan {
   std::chrono::milliseconds ttl{0};
   manifest::Jitter ttl_jitter;
   bool only_missing = false;
-  std::string reason;                      // why it runs ("selected with -g", "run: every group")
-  std::optional<std::uint64_t> key_count;  // known without reading a source (keys, patterns)
+  std::string reason;                     // why it runs ("selected with -g", "run: every group")
+  std::optional<std::uint64_t> key_count; // known without reading a source (keys, patterns)
 };
 
 struct Plan {
@@ -43,7 +43,7 @@ struct Plan {
 // Chooses and orders the groups to run and resolves their settings. Pure.
 // Errors: every problem as a diagnostic: a -g naming no group, and features the manifest accepts
 // but this version cannot run yet ("... is not supported yet"), each at its manifest location.
-tl::expected<Plan, std::vector<manifest::Diagnostic>>
-make_plan(const manifest::Manifest& manifest, const PlanOptions& options);
+tl::expected<Plan, std::vector<manifest::Diagnostic>> make_plan(const manifest::Manifest& manifest,
+                                                                const PlanOptions& options);
 
 } // namespace cachewarm::plan

@@ -1,13 +1,13 @@
 #pragma once
 
+#include "cachewarm/core/types.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "cachewarm/core/types.hpp"
 
 namespace cachewarm::report {
 
@@ -89,14 +89,11 @@ struct Report {
 };
 
 // Sums the groups into `report.totals` (keys_per_sec over the run's wall time).
-void
-compute_totals(Report& report);
+void compute_totals(Report& report);
 
-std::string_view
-to_string(Status status);
+std::string_view to_string(Status status);
 
 // ISO 8601 UTC with milliseconds: 2026-11-21T23:47:26.123Z.
-std::string
-format_utc(std::chrono::system_clock::time_point time);
+std::string format_utc(std::chrono::system_clock::time_point time);
 
 } // namespace cachewarm::report

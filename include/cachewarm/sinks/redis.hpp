@@ -1,30 +1,28 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/sinks/sink.hpp"
+
 #include <chrono>
 #include <memory>
 #include <string>
 
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/sinks/sink.hpp"
-
 namespace cachewarm::sinks {
 
 struct RedisOptions {
-  std::string name;                 // the target's name in the manifest
-  std::string url;                  // see parse_redis_url
+  std::string name; // the target's name in the manifest
+  std::string url;  // see parse_redis_url
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{10000};
-  int reconnect_attempts = 5;       // per batch, with capped exponential backoff
+  int reconnect_attempts = 5; // per batch, with capped exponential backoff
   std::chrono::milliseconds reconnect_base{50};
   std::chrono::milliseconds reconnect_cap{2000};
 };
 
 // A Redis server reached with hiredis. Errors: Errc::manifest for a malformed URL.
-core::Result<std::unique_ptr<Sink>>
-make_redis_sink(const RedisOptions& options);
+core::Result<std::unique_ptr<Sink>> make_redis_sink(const RedisOptions& options);
 
 // A sink that writes nothing and counts every entry as written (--dry-run).
-std::unique_ptr<Sink>
-make_dry_run_sink(std::string name, std::string description);
+std::unique_ptr<Sink> make_dry_run_sink(std::string name, std::string description);
 
 } // namespace cachewarm::sinks

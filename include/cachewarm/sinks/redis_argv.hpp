@@ -1,12 +1,12 @@
 #pragma once
 
+#include "cachewarm/core/types.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "cachewarm/core/types.hpp"
 
 namespace cachewarm::sinks {
 
@@ -48,8 +48,8 @@ enum class ReplyType { string, array, integer, nil, status, error };
 // Classifies the reply to a command built by RedisArgv: SET gives +OK (written) or nil
 // (NX and key existed: skipped); the hash script gives :1 (written) or :0 (skipped); an error
 // reply is a failure whose kind comes from its first word (WRONGTYPE -> wrongtype, OOM -> oom,
-// READONLY -> readonly, NOPERM -> noperm, BUSY -> busy, LOADING -> loading, else redis_error).
-ClassifiedReply
-classify_reply(ReplyType type, std::string_view text, long long integer);
+// READONLY -> readonly, NOPERM or NOAUTH -> noperm, BUSY -> busy, LOADING -> loading, else
+// redis_error).
+ClassifiedReply classify_reply(ReplyType type, std::string_view text, long long integer);
 
 } // namespace cachewarm::sinks

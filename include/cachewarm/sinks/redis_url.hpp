@@ -1,9 +1,9 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+
 #include <string>
 #include <string_view>
-
-#include "cachewarm/core/result.hpp"
 
 namespace cachewarm::sinks {
 
@@ -23,12 +23,10 @@ struct RedisAddress {
 // Errors (Errc::manifest), never containing the password: `unsupported scheme "ftp" (expected
 // redis:// or unix://)`, `invalid port "x"`, `invalid database "x"`, `missing host`,
 // `missing socket path`. `rediss://` is reported as "TLS (rediss://) is not supported yet".
-core::Result<RedisAddress>
-parse_redis_url(std::string_view url);
+core::Result<RedisAddress> parse_redis_url(std::string_view url);
 
 // The URL with the password (if any) replaced by `***`; unparseable input gives "<redacted>"
 // when it contains '@', else the input.
-std::string
-redact_url(std::string_view url);
+std::string redact_url(std::string_view url);
 
 } // namespace cachewarm::sinks

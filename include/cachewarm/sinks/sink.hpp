@@ -1,22 +1,22 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/types.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/core/types.hpp"
-
 namespace cachewarm::sinks {
 
 // What one batch did. Every entry of the batch is exactly one of written, skipped or failed.
 struct BatchResult {
   std::uint64_t written = 0;
-  std::uint64_t skipped = 0;            // only_missing and the key existed
-  std::uint64_t bytes = 0;              // key + value bytes of written entries
-  std::vector<core::Failure> failures;  // per-key failures (error replies), data not fatal
+  std::uint64_t skipped = 0;           // only_missing and the key existed
+  std::uint64_t bytes = 0;             // key + value bytes of written entries
+  std::vector<core::Failure> failures; // per-key failures (error replies), data not fatal
 };
 
 // One connection to a destination, owned by one worker thread.

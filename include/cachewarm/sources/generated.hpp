@@ -1,20 +1,19 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/template.hpp"
+#include "cachewarm/sources/source.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/core/template.hpp"
-#include "cachewarm/sources/source.hpp"
-
 namespace cachewarm::sources {
 
 // A source of literal keys, in order. Rows have no fields.
-std::unique_ptr<KeySource>
-make_literal_keys(std::vector<std::string> keys);
+std::unique_ptr<KeySource> make_literal_keys(std::vector<std::string> keys);
 
 // One variable of a pattern: `size` values, the i-th produced by `value_at(i, out)` (which
 // assigns to `out`).
@@ -28,7 +27,7 @@ struct Dimension {
 // rendered through `pattern` into a key; rows carry the variables as fields, in dimension order.
 // Generated lazily: memory does not depend on the product's size.
 // Errors (Errc::manifest): the pattern uses a variable that is not a dimension.
-core::Result<std::unique_ptr<KeySource>>
-make_pattern_keys(const core::Template& pattern, std::vector<Dimension> dimensions);
+core::Result<std::unique_ptr<KeySource>> make_pattern_keys(const core::Template& pattern,
+                                                           std::vector<Dimension> dimensions);
 
 } // namespace cachewarm::sources

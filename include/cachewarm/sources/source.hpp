@@ -1,14 +1,14 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/types.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/core/types.hpp"
 
 namespace cachewarm::sources {
 

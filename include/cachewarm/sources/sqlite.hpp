@@ -1,14 +1,14 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/template.hpp"
+#include "cachewarm/sources/source.hpp"
+
 #include <chrono>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/core/template.hpp"
-#include "cachewarm/sources/source.hpp"
 
 namespace cachewarm::sources {
 

@@ -1,33 +1,32 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/template.hpp"
+#include "cachewarm/sources/source.hpp"
+
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/core/template.hpp"
-#include "cachewarm/sources/source.hpp"
-
 namespace cachewarm::sources {
 
 // Value = the row's field `column` (NULL: failure `not_found`).
 // Errors (Errc::manifest): `column "x" is not in the query's columns (a, b)`.
-core::Result<std::unique_ptr<ValueResolver>>
-make_column_value(std::string_view column, std::span<const std::string> fields);
+core::Result<std::unique_ptr<ValueResolver>> make_column_value(std::string_view column,
+                                                               std::span<const std::string> fields);
 
 // Value = a hash with one field per column, named after it; NULL columns are left out, and a row
 // with every column NULL is `not_found`. Errors as make_column_value.
-core::Result<std::unique_ptr<ValueResolver>>
-make_hash_value(std::span<const std::string> columns, std::span<const std::string> fields);
+core::Result<std::unique_ptr<ValueResolver>> make_hash_value(std::span<const std::string> columns,
+                                                             std::span<const std::string> fields);
 
 // Value = `text` rendered over the row's fields and `{key}` (a NULL field: `not_found`).
 // Errors (Errc::manifest): unknown template variable.
-core::Result<std::unique_ptr<ValueResolver>>
-make_text_value(const core::Template& text, std::span<const std::string> fields);
+core::Result<std::unique_ptr<ValueResolver>> make_text_value(const core::Template& text,
+                                                             std::span<const std::string> fields);
 
 // The names value templates may use for rows of a source with `fields`: the fields then "key".
-std::vector<std::string>
-template_names(std::span<const std::string> fields);
+std::vector<std::string> template_names(std::span<const std::string> fields);
 
 } // namespace cachewarm::sources

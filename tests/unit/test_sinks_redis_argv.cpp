@@ -1,0 +1,326 @@
+#include "cachewarm/core/types.hpp"
+#include "cachewarm/sinks/redis_argv.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+using namespace std::chrono_literals;
+using cachewarm::core::Entry;
+using cachewarm::core::HashValue;
+using cachewarm::sinks::ClassifiedReply;
+using cachewarm::sinks::classify_reply;
+using cachewarm::sinks::RedisArgv;
+using cachewarm::sinks::ReplyOutcome;
+using cachewarm::sinks::ReplyType;
+
+namespace {
+
+using Strings = std::vector<std::string>;
+
+// The arguments as hiredis sees them (pointer + length), independently of to_strings().
+Strings
+raw_args(RedisArgv& argv)
+{
+  Strings out;
+  const char** args = argv.argv();
+  const std::size_t* lens = argv.argvlen();
+  for (int i = 0; i < argv.argc(); ++i) {
+    const auto index = static_cast<std::size_t>(i);
+    out.emplace_back(args[index], lens[index]);
+  }
+  return out;
+}
+
+// Builds the command for `entry` and checks both views of it agree.
+Strings
+build(RedisArgv& argv, const Entry& entry)
+{
+  argv.build(entry);
+  const Strings strings = argv.to_strings();
+  CHECK(raw_args(argv) == strings);
+  CHECK(static_cast<std::size_t>(argv.argc()) == strings.size());
+  return strings;
+}
+
+Entry
+string_entry(std::string key, std::string value, std::chrono::milliseconds ttl, bool only_missing)
+{
+  return Entry{std::move(key), std::move(value), ttl, only_missing};
+}
+
+Entry
+hash_entry(std::string key,
+           std::vector<std::pair<std::string, std::string>> fields,
+           std::chrono::milliseconds ttl,
+           bool only_missing)
+{
+  return Entry{std::move(key), HashValue{std::move(fields)}, ttl, only_missing};
+}
+
+bool
+contains(std::string_view text, std::string_view part)
+{
+  return text.find(part) != std::string_view::npos;
+}
+
+} // namespace
+
+TEST_SUITE("sinks::redis_argv")
+{
+  TEST_CASE("a string entry without TTL is SET key value")
+  {
+    RedisArgv argv;
+    CHECK(build(argv, string_entry("user:1", "ada", 0ms, false))
+          == Strings{"SET", "user:1", "ada"});
+    CHECK(argv.argc() == 3);
+  }
+
+  TEST_CASE("a string entry with a TTL adds PX in milliseconds")
+  {
+    RedisArgv argv;
+    CHECK(build(argv, string_entry("k", "v", 1500ms, false))
+          == Strings{"SET", "k", "v", "PX", "1500"});
+    CHECK(build(argv, string_entry("k", "v", 2h, false))
+          == Strings{"SET", "k", "v", "PX", "7200000"});
+  }
+
+  TEST_CASE("a string entry with only_missing adds NX")
+  {
+    RedisArgv argv;
+    CHECK(build(argv, string_entry("k", "v", 0ms, true)) == Strings{"SET", "k", "v", "NX"});
+  }
+
+  TEST_CASE("a string entry with TTL and only_missing puts PX before NX")
+  {
+    RedisArgv argv;
+    CHECK(build(argv, string_entry("k", "v", 60s, true))
+          == Strings{"SET", "k", "v", "PX", "60000", "NX"});
+  }
+
+  TEST_CASE("an empty string value is one empty argument")
+  {
+    RedisArgv argv;
+    const Entry entry = string_entry("k", "", 0ms, false); // arguments point into the entry
+    argv.build(entry);
+    REQUIRE(argv.argc() == 3);
+    CHECK(argv.argvlen()[2] == 0);
+    CHECK(argv.to_strings() == Strings{"SET", "k", ""});
+  }
+
+  TEST_CASE("a hash entry is EVAL script 1 key only_missing ttl then field/value pairs")
+  {
+    RedisArgv argv;
+    const Strings args =
+        build(argv, hash_entry("product:1", {{"name", "lamp"}, {"price", "9.5"}}, 0ms, false));
+    REQUIRE(args.size() == 10);
+    CHECK(args[0] == "EVAL");
+    CHECK(args[2] == "1");
+    CHECK(args[3] == "product:1");
+    CHECK(args[4] == "0");
+    CHECK(args[5] == "0");
+    CHECK(Strings(args.begin() + 6, args.end()) == Strings{"name", "lamp", "price", "9.5"});
+  }
+
+  TEST_CASE("the hash script checks EXISTS, replaces the hash and sets the TTL")
+  {
+    RedisArgv argv;
+    const Strings args = build(argv, hash_entry("h", {{"f", "v"}}, 0ms, false));
+    REQUIRE(args.size() >= 2);
+    const std::string& script = args[1];
+    CHECK(contains(script, "redis.call('EXISTS', KEYS[1])"));
+    CHECK(contains(script, "redis.call('DEL', KEYS[1])"));
+    CHECK(contains(script, "redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])"));
+    CHECK(contains(script, "redis.call('PEXPIRE', KEYS[1], ARGV[2])"));
+  }
+
+  TEST_CASE("a hash entry passes only_missing as 1 and the TTL in milliseconds")
+  {
+    RedisArgv argv;
+    const Strings args = build(argv, hash_entry("h", {{"f", "v"}}, 30s, true));
+    REQUIRE(args.size() == 8);
+    CHECK(args[3] == "h");
+    CHECK(args[4] == "1");
+    CHECK(args[5] == "30000");
+    CHECK(args[6] == "f");
+    CHECK(args[7] == "v");
+  }
+
+  TEST_CASE("a hash entry never gets SET options")
+  {
+    RedisArgv argv;
+    const Strings args = build(argv, hash_entry("h", {{"f", "v"}}, 5s, true));
+    for (const std::string& arg : args) {
+      CHECK(arg != "PX");
+      CHECK(arg != "NX");
+    }
+  }
+
+  TEST_CASE("a hash with no fields is the script arguments only")
+  {
+    RedisArgv argv;
+    const Strings args = build(argv, hash_entry("h", {}, 0ms, false));
+    REQUIRE(args.size() == 6);
+    CHECK(args[0] == "EVAL");
+    CHECK(args[3] == "h");
+  }
+
+  TEST_CASE("keys and values with NUL bytes are passed whole")
+  {
+    const std::string key("a\0b", 3);
+    const std::string value("\0x\0\0", 4);
+    RedisArgv argv;
+    const Entry entry = string_entry(key, value, 0ms, false); // arguments point into the entry
+    argv.build(entry);
+    REQUIRE(argv.argc() == 3);
+    CHECK(argv.argvlen()[1] == 3);
+    CHECK(argv.argvlen()[2] == 4);
+    CHECK(std::string(argv.argv()[1], argv.argvlen()[1]) == key);
+    CHECK(std::string(argv.argv()[2], argv.argvlen()[2]) == value);
+  }
+
+  TEST_CASE("hash fields and values with NUL bytes are passed whole")
+  {
+    const std::string field("f\0g", 3);
+    const std::string value("v\0", 2);
+    RedisArgv argv;
+    const Strings args =
+        build(argv, hash_entry(std::string("k\0", 2), {{field, value}}, 0ms, false));
+    REQUIRE(args.size() == 8);
+    CHECK(args[3] == std::string("k\0", 2));
+    CHECK(args[6] == field);
+    CHECK(args[7] == value);
+  }
+
+  TEST_CASE("newlines, CR and spaces are not split or escaped")
+  {
+    RedisArgv argv;
+    CHECK(build(argv, string_entry("a b\r\nc", "line1\nline2\r\n", 0ms, false))
+          == Strings{"SET", "a b\r\nc", "line1\nline2\r\n"});
+  }
+
+  TEST_CASE("UTF-8 and invalid UTF-8 bytes are passed unchanged")
+  {
+    const std::string key = "cl\xC3\xA9:\xF0\x9F\x94\x91";
+    const std::string value = "\xFF\xFE\x80";
+    RedisArgv argv;
+    const Strings args = build(argv, string_entry(key, value, 0ms, false));
+    REQUIRE(args.size() == 3);
+    CHECK(args[1] == key);
+    CHECK(argv.argvlen()[1] == 9);
+    CHECK(args[2] == value);
+  }
+
+  TEST_CASE("building again replaces the previous command")
+  {
+    RedisArgv argv;
+    build(argv, hash_entry("h", {{"a", "1"}, {"b", "2"}}, 10s, true));
+    CHECK(build(argv, string_entry("k", "v", 250ms, false))
+          == Strings{"SET", "k", "v", "PX", "250"});
+    CHECK(build(argv, string_entry("k2", "v2", 0ms, false)) == Strings{"SET", "k2", "v2"});
+  }
+
+  TEST_CASE("arguments point into the entry without copying the value")
+  {
+    const Entry entry = string_entry("key", std::string(1000, 'x'), 0ms, false);
+    RedisArgv argv;
+    argv.build(entry);
+    REQUIRE(argv.argc() == 3);
+    CHECK(argv.argv()[1] == entry.key.data());
+    CHECK(argv.argv()[2] == std::get<std::string>(entry.value).data());
+  }
+
+  TEST_CASE("a status reply is written")
+  {
+    const ClassifiedReply reply = classify_reply(ReplyType::status, "OK", 0);
+    CHECK(reply.outcome == ReplyOutcome::written);
+    CHECK(reply.kind.empty());
+    CHECK(reply.message.empty());
+  }
+
+  TEST_CASE("a nil reply (SET NX on an existing key) is skipped")
+  {
+    const ClassifiedReply reply = classify_reply(ReplyType::nil, "", 0);
+    CHECK(reply.outcome == ReplyOutcome::skipped);
+    CHECK(reply.kind.empty());
+    CHECK(reply.message.empty());
+  }
+
+  TEST_CASE("integer 1 from the hash script is written")
+  {
+    const ClassifiedReply reply = classify_reply(ReplyType::integer, "", 1);
+    CHECK(reply.outcome == ReplyOutcome::written);
+    CHECK(reply.kind.empty());
+  }
+
+  TEST_CASE("integer 0 from the hash script is skipped")
+  {
+    const ClassifiedReply reply = classify_reply(ReplyType::integer, "", 0);
+    CHECK(reply.outcome == ReplyOutcome::skipped);
+    CHECK(reply.kind.empty());
+  }
+
+  TEST_CASE("error replies are failures classified by their first word")
+  {
+    struct Case {
+      std::string_view text;
+      std::string_view kind;
+    };
+    const Case cases[] = {
+        {"WRONGTYPE Operation against a key holding the wrong kind of value", "wrongtype"},
+        {"OOM command not allowed when used memory > 'maxmemory'.", "oom"},
+        {"READONLY You can't write against a read only replica.", "readonly"},
+        {"NOPERM this user has no permissions to run the 'set' command", "noperm"},
+        {"BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+         "busy"},
+        {"LOADING Redis is loading the dataset in memory", "loading"},
+        {"ERR unknown command 'SET'", "redis_error"},
+        {"EXECABORT Transaction discarded because of previous errors.", "redis_error"},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.text);
+      const ClassifiedReply reply = classify_reply(ReplyType::error, c.text, 0);
+      CHECK(reply.outcome == ReplyOutcome::failed);
+      CHECK(reply.kind == c.kind);
+      CHECK(reply.message == c.text);
+    }
+  }
+
+  TEST_CASE("an error code alone, without text, is still classified")
+  {
+    CHECK(classify_reply(ReplyType::error, "WRONGTYPE", 0).kind == "wrongtype");
+    CHECK(classify_reply(ReplyType::error, "OOM", 0).kind == "oom");
+  }
+
+  TEST_CASE("only the exact first word counts")
+  {
+    CHECK(classify_reply(ReplyType::error, "BUSYKEY Target key name already exists.", 0).kind
+          == "redis_error");
+    CHECK(classify_reply(ReplyType::error, "wrongtype lower case", 0).kind == "redis_error");
+    CHECK(classify_reply(ReplyType::error, "ERR WRONGTYPE later", 0).kind == "redis_error");
+  }
+
+  TEST_CASE("an empty error reply is a redis_error")
+  {
+    const ClassifiedReply reply = classify_reply(ReplyType::error, "", 0);
+    CHECK(reply.outcome == ReplyOutcome::failed);
+    CHECK(reply.kind == "redis_error");
+    CHECK(reply.message.empty());
+  }
+
+  TEST_CASE("a string or array reply to a write is an unexpected redis_error")
+  {
+    for (const ReplyType type : {ReplyType::string, ReplyType::array}) {
+      const ClassifiedReply reply = classify_reply(type, "OK", 1);
+      CHECK(reply.outcome == ReplyOutcome::failed);
+      CHECK(reply.kind == "redis_error");
+      CHECK(reply.message == "unexpected reply to a write command");
+    }
+  }
+}
