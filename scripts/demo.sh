@@ -19,53 +19,22 @@ rm -f "$db"
 sqlite3 -bail "$db" <configs/demo/seed.sql >/dev/null
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cachewarm-demo.XXXXXX")
+# shellcheck source=redis-server.sh
+source scripts/redis-server.sh
 redis_pid=
 cleanup() {
-  if [[ -n "$redis_pid" ]] && kill "$redis_pid" 2>/dev/null; then
-    for _ in $(seq 100); do
-      kill -0 "$redis_pid" 2>/dev/null || break
-      sleep 0.1
-    done
-  fi
+  [[ -n "$redis_pid" ]] && cw_redis_stop "$redis_pid"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-# A throwaway redis-server on a free port (retry on collisions), persistence off.
-port=
-for _ in $(seq 10); do
-  candidate=$((20000 + (RANDOM * 32768 + RANDOM) % 25001))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-    continue # something listens there already
-  fi
-  rm -f "$tmp/redis.pid"
-  redis-server --bind 127.0.0.1 --port "$candidate" --save '' --appendonly no \
-    --daemonize yes --dir "$tmp" --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log" >/dev/null
-  for _ in $(seq 100); do
-    if [[ -z "$redis_pid" && -s "$tmp/redis.pid" ]]; then
-      redis_pid=$(cat "$tmp/redis.pid")
-    fi
-    if [[ -n "$redis_pid" ]] && ! kill -0 "$redis_pid" 2>/dev/null; then
-      redis_pid=
-      break
-    fi
-    if [[ -n "$redis_pid" ]] && [[ $(redis-cli -p "$candidate" ping 2>/dev/null) == PONG ]]; then
-      port=$candidate
-      break
-    fi
-    sleep 0.1
-  done
-  [[ -n "$port" ]] && break
-  if [[ -n "$redis_pid" ]]; then
-    kill "$redis_pid" 2>/dev/null || true
-    redis_pid=
-  fi
-done
-if [[ -z "$port" ]]; then
+# A throwaway redis-server on a free port, persistence off.
+if ! cw_redis_start "$tmp"; then
   echo "demo: could not start redis-server" >&2
-  tail -n 5 "$tmp/redis.log" >&2 || true
   exit 1
 fi
+port=$CW_REDIS_PORT
+redis_pid=$CW_REDIS_PID
 rcli() { redis-cli -h 127.0.0.1 -p "$port" "$@"; }
 
 echo "demo: redis-server pid $redis_pid on 127.0.0.1:$port, catalog $db" >&2

@@ -10,8 +10,11 @@ line_of() { grep -n -- "$1" "$2" | head -n 1 | cut -d: -f1; }
 expect_exit 2 cw run "$T/broken.yaml"
 expect_eq "$(dbsize)" 0 "run writes nothing"
 expect_eq "$(cat "$T/out.json")" "" "no report on stdout for a manifest error"
-expect_contains "$(cat "$T/err.txt")" "broken.yaml:$(line_of MISTAKE-unknown-field "$T/broken.yaml"):" \
-  "run names file:line of the first problem"
+# The unknown field `tll` is reported at its own line and column (1-based).
+tll_line=$(line_of MISTAKE-unknown-field "$T/broken.yaml")
+tll_col=$(sed -n "${tll_line}p" "$T/broken.yaml" | awk '{ print index($0, "tll") }')
+expect_contains "$(cat "$T/err.txt")" "$T/broken.yaml:$tll_line:$tll_col: " \
+  "run names file:line:column of the unknown field"
 grep -Eq 'broken\.yaml:[0-9]+:[0-9]+: ' "$T/err.txt" || fail "run's stderr has no file:line:column:"
 
 expect_exit 2 cw validate "$T/broken.yaml"

@@ -53,12 +53,28 @@ _cw_run_cleanups() {
   exit "$rc"
 }
 trap _cw_run_cleanups EXIT
+# Killed by CTest's timeout or Ctrl-C: still stop our redis-servers (the EXIT trap runs).
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # --- Failing, skipping --------------------------------------------------------------------------
 
+# _cw_where: file:line of the innermost caller outside lib.sh.
+_cw_where() {
+  local i
+  for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+    if [[ "${BASH_SOURCE[i]##*/}" != lib.sh ]]; then
+      echo "${BASH_SOURCE[i]##*/}:${BASH_LINENO[i - 1]}"
+      return
+    fi
+  done
+  echo "?"
+}
+
 # fail MSG: prints MSG with the caller's location and exits 1.
 fail() {
-  echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[2]##*/}:${BASH_LINENO[1]}: $*" >&2
+  _cw_dump_output
+  echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): $*" >&2
   exit 1
 }
 
@@ -87,7 +103,7 @@ _cw_dump_output() {
 expect_eq() {
   if [[ "$1" != "$2" ]]; then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-values differ}" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): ${3:-values differ}" >&2
     echo "  expected: $2" >&2
     echo "  actual:   $1" >&2
     exit 1
@@ -98,7 +114,7 @@ expect_eq() {
 expect_ne() {
   if [[ "$1" == "$2" ]]; then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-values equal}" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): ${3:-values equal}" >&2
     echo "  both: $1" >&2
     exit 1
   fi
@@ -108,7 +124,7 @@ expect_ne() {
 expect_ge() {
   if ! [[ "$1" =~ ^-?[0-9]+$ ]] || (($1 < $2)); then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-too small}" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): ${3:-too small}" >&2
     echo "  expected >= $2, actual: $1" >&2
     exit 1
   fi
@@ -116,7 +132,7 @@ expect_ge() {
 expect_le() {
   if ! [[ "$1" =~ ^-?[0-9]+$ ]] || (($1 > $2)); then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-too large}" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): ${3:-too large}" >&2
     echo "  expected <= $2, actual: $1" >&2
     exit 1
   fi
@@ -126,7 +142,7 @@ expect_le() {
 expect_contains() {
   if [[ "$1" != *"$2"* ]]; then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-text not found}" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): ${3:-text not found}" >&2
     echo "  expected to contain: $2" >&2
     echo "  actual: $(printf '%s' "$1" | head -c 2000)" >&2
     exit 1
@@ -137,7 +153,7 @@ expect_contains() {
 expect_not_contains() {
   if [[ "$1" == *"$2"* ]]; then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: ${3:-unexpected text}" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): ${3:-unexpected text}" >&2
     echo "  must not contain: $2" >&2
     exit 1
   fi
@@ -148,13 +164,13 @@ expect_json() {
   local file=$1 expr=$2 expected=$3 actual
   if ! actual=$(jq -r "$expr" "$file" 2>"$T/jq.err"); then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: jq '$expr' failed on $file:" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): jq '$expr' failed on $file:" >&2
     cat "$T/jq.err" >&2
     exit 1
   fi
   if [[ "$actual" != "$expected" ]]; then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: report $expr" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): report $expr" >&2
     echo "  expected: $expected" >&2
     echo "  actual:   $actual" >&2
     exit 1
@@ -188,7 +204,7 @@ expect_exit() {
   timeout --kill-after=5 "${CW_RUN_TIMEOUT:-120}" "$@" >"$T/out.json" 2>"$T/err.txt" || rc=$?
   if [[ "$rc" != "$expected" ]]; then
     _cw_dump_output
-    echo "FAIL: ${CW_TEST_NAME}: ${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}: exit code of: $*" >&2
+    echo "FAIL: ${CW_TEST_NAME}: $(_cw_where): exit code of: $*" >&2
     echo "  expected: $expected" >&2
     echo "  actual:   $rc$( ((rc == 124)) && echo ' (timed out)')" >&2
     exit 1
@@ -216,68 +232,19 @@ REDIS_PORT=
 REDIS_PID=
 
 
-# start_redis [extra redis-server args...]: starts a throwaway redis-server bound to 127.0.0.1 on a
-# random free port in 20000-45000 (retrying on collisions), with persistence off and all files in
-# $T. Sets REDIS_PORT, REDIS_PID and REDIS_DIR; the server is killed by PID when the test exits.
-# A server started with --requirepass answers PING with NOAUTH, which counts as ready.
+# shellcheck source=../../scripts/redis-server.sh
+source "$CACHEWARM_SOURCE_DIR/scripts/redis-server.sh"
+
+# start_redis [extra redis-server args...]: a throwaway redis-server (see cw_redis_start) with its
+# files in $T. Sets REDIS_PORT, REDIS_PID and REDIS_DIR; it is stopped by PID when the test exits.
 start_redis() {
   command -v redis-server >/dev/null || skip "redis-server is not installed (scripts/deps.sh)"
-  local attempt port dir pid i reply
-  for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 25001))
-    # Something already listens there: pick another port.
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      continue
-    fi
-    dir="$T/redis-$port"
-    mkdir -p "$dir"
-    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-      --daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
-      "$@" >"$dir/start.txt" 2>&1 || true
-    if grep -q 'FATAL' "$dir/start.txt"; then
-      cat "$dir/start.txt" >&2
-      fail "redis-server rejected its arguments: $*"
-    fi
-    pid=
-    for ((i = 0; i < 100; i++)); do
-      if [[ -z "$pid" && -s "$dir/redis.pid" ]]; then
-        pid=$(cat "$dir/redis.pid")
-        on_exit "_cw_stop_redis $pid"
-      fi
-      if [[ -n "$pid" ]]; then
-        # Our process owns the pidfile only after it bound the port, so a reply is from it.
-        if ! kill -0 "$pid" 2>/dev/null; then
-          break
-        fi
-        reply=$(redis-cli -h 127.0.0.1 -p "$port" --no-auth-warning ping 2>&1 || true)
-        if [[ "$reply" == PONG || "$reply" == *NOAUTH* ]]; then
-          REDIS_PORT=$port
-          REDIS_PID=$pid
-          REDIS_DIR=$dir
-          export REDIS_PORT
-          return 0
-        fi
-      elif grep -q -e 'Address already in use' -e 'Could not create server TCP' \
-        "$dir/redis.log" 2>/dev/null; then
-        break
-      fi
-      sleep 0.1
-    done
-    echo "start_redis: port $port failed (attempt $attempt):" >&2
-    tail -n 5 "$dir/redis.log" >&2 2>/dev/null || true
-  done
-  fail "could not start redis-server"
-}
-
-# Kills a redis-server we started, by PID, and waits (bounded) until it is gone.
-_cw_stop_redis() {
-  local pid=$1 i
-  kill "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
+  cw_redis_start "$T" "$@" || fail "could not start redis-server"
+  REDIS_PORT=$CW_REDIS_PORT
+  REDIS_PID=$CW_REDIS_PID
+  REDIS_DIR=$CW_REDIS_DIR
+  export REDIS_PORT
+  on_exit "cw_redis_stop $REDIS_PID"
 }
 
 # rcli ARGS...: redis-cli against the test's server (RCLI_ARGS adds e.g. `-a secret` or `-n 3`).

@@ -52,7 +52,8 @@ interrupt() {
   jq -e . "$r" >/dev/null || fail "the report after $sig is not JSON: $(head -c 500 "$r")"
   expect_json "$r" .status interrupted
   expect_report_invariant "$r"
-  expect_json "$r" .totals.planned 200000
+  # Keys are planned as they stream, so an interrupted run plans fewer than the pattern's 200000.
+  expect_le "$(jget "$r" .totals.planned)" 200000 "planned after $sig"
   written=$(jget "$r" .totals.written)
   expect_ge "$written" 1 "written after $sig"
   expect_le "$written" 199999 "written after $sig (the run was cut short)"

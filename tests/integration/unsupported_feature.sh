@@ -55,6 +55,7 @@ version: 1
 targets:
   main: {url: "$(redis_url)"}
   eu: {url: "$(redis_url)", cluster: true}
+defaults: {target: main}
 groups:
   - name: works
     keys: [plain]

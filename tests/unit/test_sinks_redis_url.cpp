@@ -182,7 +182,8 @@ TEST_SUITE("sinks::redis_url")
     CHECK(parse_error("redis://[::1]:x") == "invalid port (expected 1-65535)");
   }
 
-  TEST_CASE("a forgotten @host does not echo the password as a port") {
+  TEST_CASE("a forgotten @host does not echo the password as a port")
+  {
     const std::string message = parse_error("redis://user:hunter2");
     CHECK(message == "invalid port (expected 1-65535)");
     CHECK(message.find("hunter2") == std::string::npos);
