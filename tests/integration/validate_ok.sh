@@ -37,4 +37,11 @@ expect_eq "$(grep -c . <<<"$out")" 1 "validate prints one line"
 expect_contains "$(tr '[:upper:]' '[:lower:]' <<<"$out")" ok "validate's message says ok"
 expect_not_contains "$out" "pw@" "no secret in validate's output"
 
-expect_exit 0 cw validate "$CACHEWARM_SOURCE_DIR/configs/demo.yaml"
+# The demo manifest validates once its catalog exists (validate opens every source read-only).
+command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/deps.sh)"
+sqlite3 -bail "$T/catalog.db" <"$CACHEWARM_SOURCE_DIR/configs/demo/seed.sql" >/dev/null
+CACHEWARM_DEMO_DB="$T/catalog.db" expect_exit 0 cw validate "$CACHEWARM_SOURCE_DIR/configs/demo.yaml"
+
+# Without it, validate names each group that reads the missing database and exits 3.
+CACHEWARM_DEMO_DB="$T/missing.db" expect_exit 3 cw validate "$CACHEWARM_SOURCE_DIR/configs/demo.yaml"
+expect_contains "$(cat "$T/err.txt")" "demo.yaml:28:7: group \"top-products\": sqlite $T/missing.db: unable to open database file" "missing catalog named with its location"
