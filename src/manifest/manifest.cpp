@@ -46,4 +46,18 @@ Manifest::find_group(std::string_view name) const
   return find_by_name(groups, name);
 }
 
+std::string_view
+to_string(SourceKind kind)
+{
+  switch (kind) {
+  case SourceKind::sqlite:
+    return "sqlite";
+  case SourceKind::postgres:
+    return "postgres";
+  case SourceKind::http:
+    return "http";
+  }
+  return "unknown";
+}
+
 } // namespace cachewarm::manifest

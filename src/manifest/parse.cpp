@@ -120,20 +120,6 @@ contains(const std::vector<std::string>& names, std::string_view name)
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string
-kind_name(SourceKind kind)
-{
-  switch (kind) {
-  case SourceKind::sqlite:
-    return "sqlite";
-  case SourceKind::postgres:
-    return "postgres";
-  case SourceKind::http:
-    return "http";
-  }
-  return "unknown";
-}
-
 // One `key: value` pair of a mapping.
 struct Entry {
   std::string key;
@@ -578,7 +564,7 @@ Parser::check_source(const std::string& who,
   }
   if ((*kind == SourceKind::http) != want_http) {
     error(loc,
-          who + ": source " + quote(name) + " is a " + kind_name(*kind) + " source; "
+          who + ": source " + quote(name) + " is a " + std::string(to_string(*kind)) + " source; "
               + std::string(use)
               + (want_http ? " needs an http source" : " needs a sqlite or postgres source"));
   }

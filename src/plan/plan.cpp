@@ -7,20 +7,6 @@ namespace cachewarm::plan {
 
 namespace {
 
-std::string_view
-kind_name(manifest::SourceKind kind)
-{
-  switch (kind) {
-  case manifest::SourceKind::sqlite:
-    return "sqlite";
-  case manifest::SourceKind::postgres:
-    return "postgres";
-  case manifest::SourceKind::http:
-    return "http";
-  }
-  return "unknown";
-}
-
 // Keys known without reading any source: literal lists and patterns.
 std::optional<std::uint64_t>
 count_keys(const manifest::GroupSpec& group)
@@ -59,8 +45,8 @@ public:
       return;
     }
     add(loc,
-        "group \"" + group.name + "\": " + std::string(kind_name(source->kind)) + " source \""
-            + source->name + "\" is not supported yet (sqlite sources are)");
+        "group \"" + group.name + "\": " + std::string(manifest::to_string(source->kind))
+            + " source \"" + source->name + "\" is not supported yet (sqlite sources are)");
   }
 
   void check_target(const manifest::TargetSpec& target)

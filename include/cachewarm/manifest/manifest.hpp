@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,9 @@ struct HttpSourceSpec {
 };
 
 enum class SourceKind { sqlite, postgres, http };
+
+// The manifest's word for a source kind ("sqlite", "postgres", "http").
+std::string_view to_string(SourceKind kind);
 
 // `sources.<name>`: where values come from.
 struct SourceSpec {
