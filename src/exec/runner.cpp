@@ -150,6 +150,9 @@ prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_p
     break;
   }
   case manifest::ValueKind::lookup_http:
+  case manifest::ValueKind::set:
+  case manifest::ValueKind::zset:
+  case manifest::ValueKind::list:
     break; // rejected by make_plan
   }
   if (!resolver) {

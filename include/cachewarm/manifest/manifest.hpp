@@ -32,10 +32,12 @@ struct TargetSpec {
 struct HttpSourceSpec {
   std::string base_url;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::chrono::milliseconds timeout{5000};
-  std::size_t concurrency = 16;
-  Rate rate;
-  int retries = 2;
+  std::chrono::milliseconds timeout{5000};         // whole transfer
+  std::chrono::milliseconds connect_timeout{2000}; // TCP + TLS handshake
+  std::size_t concurrency = 16;                    // transfers in flight (1..1024)
+  Rate rate;                                       // requests per second, unlimited by default
+  int retries = 2;                                 // extra attempts on errors, 429 and 5xx (0..100)
+  std::size_t max_body = 8 * 1024 * 1024;          // `max_body: 8MiB`; bigger is `too_large`
 };
 
 enum class SourceKind { sqlite, postgres, http };
@@ -78,8 +80,11 @@ enum class ValueKind {
   column,      // {column: C}    from the group's query row
   hash,        // {hash: [C...]} HSET one field per column of the query row
   lookup_sql,  // {source, sql, params} per-key lookup, first column of the first row
-  lookup_http, // {source, get, json_pointer} per-key HTTP GET
+  lookup_http, // {source, get, json_pointer, hash_from_json} per-key HTTP GET
   text,        // {text: "template"}
+  set,         // {set: C}                      SADD C of every row sharing the key
+  zset,        // {zset: {member: C, score: D}} ZADD of every row sharing the key
+  list,        // {list: C}                     RPUSH C of every row sharing the key, in order
 };
 
 struct ValueSpec {
@@ -91,7 +96,29 @@ struct ValueSpec {
   std::vector<std::string> params; // templates, bound as parameters
   std::string get;                 // URL path template
   std::string json_pointer;
-  std::string text; // template
+  bool hash_from_json = false; // a JSON object becomes a hash (one field per member)
+  std::string text;            // template
+  std::string member;          // set/list: the column; zset: the member column
+  std::string score;           // zset: the score column
+  Location loc;
+};
+
+// Where a group's keys come from when they are data (`keys_from:`).
+enum class KeyFormat {
+  lines,   // one key per line (blank lines and lines starting with '#' skipped)
+  jsonl,   // JSON Lines: one object per line, `field` names the key's member
+  csv,     // CSV with a header line, `field` names the key's column
+  json,    // a JSON array of strings, or of objects with `field`
+  sitemap, // sitemap.xml: every <loc> URL
+};
+
+struct KeysFromSpec {
+  std::string file;   // resolved like sqlite paths; or:
+  std::string source; // an http source, with
+  std::string get;    // the path to GET (no template variables)
+  KeyFormat format = KeyFormat::lines; // default from the extension (.jsonl/.ndjson, .csv, .json,
+                                       // .xml) of `file` or `get`, else lines
+  std::string field;  // jsonl/json objects/csv: required; else empty
   Location loc;
 };
 
@@ -109,8 +136,10 @@ struct GroupSpec {
   std::vector<std::string> keys; // literal keys (templates over {key} are not allowed)
   std::string pattern;           // key template over `with` variables
   std::vector<PatternVar> with;
-  std::optional<QuerySpec> query; // bulk query: one row per key
-  std::string key;                // key template over query columns
+  std::optional<QuerySpec> query;        // bulk query: one row per key (or per member for set,
+                                         // zset and list values, rows grouped by key)
+  std::optional<KeysFromSpec> keys_from; // keys from a file or an HTTP document
+  std::string key; // key template over query columns or keys_from fields (optional there)
   std::optional<ValueSpec> value; // required
   std::optional<std::chrono::milliseconds> ttl;
   std::optional<Jitter> ttl_jitter;

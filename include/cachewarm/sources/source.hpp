@@ -45,6 +45,14 @@ public:
   virtual core::Result<void> resolve(std::span<const core::Row> rows,
                                      std::vector<core::Entry>& entries,
                                      std::vector<core::Failure>& failures) = 0;
+
+  // Called once after the last resolve(), when the key source is exhausted: a resolver that
+  // merges consecutive rows into one value (sets, lists) emits its last entry here.
+  virtual core::Result<void> finish(std::vector<core::Entry>& /*entries*/,
+                                    std::vector<core::Failure>& /*failures*/)
+  {
+    return {};
+  }
 };
 
 } // namespace cachewarm::sources

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/template.hpp"
+#include "cachewarm/sources/source.hpp"
+
+namespace cachewarm::sources {
+
+enum class KeyListFormat { lines, jsonl, csv, json, sitemap };
+
+struct KeyListOptions {
+  KeyListFormat format = KeyListFormat::lines;
+  std::string field;                 // jsonl / json objects / csv: the member or column
+  std::optional<core::Template> key; // template over the row's fields; default: the key field
+};
+
+// Keys streamed from the file at `path` (memory independent of the file's size for lines, jsonl
+// and csv). Row fields: lines -> {line}; jsonl -> {<field>}; csv -> every column of the header
+// line; json -> {value} for an array of strings, {<field>} for an array of objects; sitemap ->
+// {url, path} (path = the URL's path and query). The key is `key` rendered over the fields, or
+// the key field itself. A row that cannot give a key (a line that is not JSON, a missing member,
+// a short CSV row) is a failure of kind `bad_key_row` naming its line number.
+// Errors: Errc::source (cannot open the file); Errc::manifest (csv header lacks `field`, the key
+// template names an unknown field, json/jsonl/csv without `field`).
+core::Result<std::unique_ptr<KeySource>>
+open_key_file(const std::string& path, const KeyListOptions& options);
+
+// The same, over a document already in memory (e.g. fetched over HTTP); `origin` names it in
+// messages. Errors: as open_key_file, plus Errc::source when a json or sitemap document does
+// not parse.
+core::Result<std::unique_ptr<KeySource>>
+parse_key_document(std::string document, const std::string& origin, const KeyListOptions& options);
+
+} // namespace cachewarm::sources
