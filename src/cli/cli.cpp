@@ -6,6 +6,7 @@
 #include "cachewarm/manifest/units.hpp"
 #include "cachewarm/plan/plan.hpp"
 #include "cachewarm/report/json.hpp"
+#include "cachewarm/sources/http.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -291,6 +292,13 @@ command_run(const RunArgs& args)
   if (std::fwrite(json.data(), 1, json.size(), stdout) != json.size() || std::fflush(stdout) != 0) {
     print_error("cannot write the report to stdout");
   }
+  // Why the run failed as a whole (unreachable targets or sources), one problem per line.
+  std::string_view errors = result.report.error;
+  while (!errors.empty()) {
+    const std::size_t end = errors.find('\n');
+    core::log(core::LogLevel::error, errors.substr(0, end));
+    errors = end == std::string_view::npos ? std::string_view() : errors.substr(end + 1);
+  }
   const report::Totals& totals = result.report.totals;
   core::log(core::LogLevel::info,
             std::string("status ") + std::string(report::to_string(result.report.status))
@@ -390,6 +398,8 @@ run_cli(int argc, char** argv)
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
+  // libcurl's global state must be set up before any thread exists.
+  sources::http_global_init();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -414,12 +424,15 @@ run_cli(int argc, char** argv)
 int
 run(int argc, char** argv)
 {
+  int code = k_exit_internal;
   try {
-    return run_cli(argc, argv);
+    code = run_cli(argc, argv);
   } catch (const std::exception& error) {
     print_error(std::string("internal error: ") + error.what());
-    return k_exit_internal;
   }
+  // Every source and thread is gone by now (LeakSanitizer-quiet exit).
+  sources::http_global_cleanup();
+  return code;
 }
 
 } // namespace cachewarm::cli

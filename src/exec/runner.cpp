@@ -4,13 +4,16 @@
 #include "cachewarm/core/clock.hpp"
 #include "cachewarm/core/histogram.hpp"
 #include "cachewarm/core/log.hpp"
+#include "cachewarm/core/rate_limiter.hpp"
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/exec/bounded_queue.hpp"
-#include "cachewarm/exec/rate_limiter.hpp"
 #include "cachewarm/manifest/diagnostic.hpp"
 #include "cachewarm/sinks/redis.hpp"
 #include "cachewarm/sinks/redis_url.hpp"
 #include "cachewarm/sources/generated.hpp"
+#include "cachewarm/sources/http.hpp"
+#include "cachewarm/sources/key_lists.hpp"
+#include "cachewarm/sources/postgres.hpp"
 #include "cachewarm/sources/sqlite.hpp"
 #include "cachewarm/sources/values.hpp"
 
@@ -59,26 +62,69 @@ located(const manifest::Manifest& manifest, manifest::Location loc, const std::s
   return manifest::Diagnostic{manifest.path, loc, message}.to_string();
 }
 
-// Opens the group's key source and value resolver. Errors carry the manifest location.
-core::Result<PreparedGroup>
-prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_plan)
+sources::HttpOptions
+http_options(const manifest::SourceSpec& source)
 {
-  const manifest::GroupSpec& group = *group_plan.spec;
-  const std::string where = "group \"" + group.name + "\"";
-  auto error_at = [&](manifest::Location loc, const core::Error& error) {
-    return tl::unexpected(
-        core::Error{error.code, located(manifest, loc, where + ": " + error.message)});
-  };
-  PreparedGroup prepared;
-  prepared.plan = &group_plan;
+  sources::HttpOptions options;
+  options.name = source.name;
+  options.base_url = source.http.base_url;
+  options.headers = source.http.headers;
+  options.timeout = source.http.timeout;
+  options.connect_timeout = source.http.connect_timeout;
+  options.concurrency = source.http.concurrency;
+  options.rate_per_second = source.http.rate.per_second;
+  options.retries = source.http.retries;
+  options.max_body = source.http.max_body;
+  return options;
+}
 
+sources::KeyListFormat
+key_list_format(manifest::KeyFormat format)
+{
+  switch (format) {
+  case manifest::KeyFormat::lines:
+    return sources::KeyListFormat::lines;
+  case manifest::KeyFormat::jsonl:
+    return sources::KeyListFormat::jsonl;
+  case manifest::KeyFormat::csv:
+    return sources::KeyListFormat::csv;
+  case manifest::KeyFormat::json:
+    return sources::KeyListFormat::json;
+  case manifest::KeyFormat::sitemap:
+    return sources::KeyListFormat::sitemap;
+  }
+  return sources::KeyListFormat::lines;
+}
+
+// The source a group's query or lookup names; validation guarantees it exists.
+const manifest::SourceSpec&
+named_source(const manifest::Manifest& manifest, const std::string& name)
+{
+  const manifest::SourceSpec* source = manifest.find_source(name);
+  CW_ASSERT(source != nullptr);
+  return *source;
+}
+
+core::Result<std::vector<core::Template>>
+parse_templates(const std::vector<std::string>& texts)
+{
+  std::vector<core::Template> templates;
+  for (const std::string& text : texts) {
+    CW_TRY_ASSIGN(core::Template parsed, core::Template::parse(text));
+    templates.push_back(std::move(parsed));
+  }
+  return templates;
+}
+
+// The group's key source (keys, pattern, query or keys_from), opened.
+core::Result<std::unique_ptr<sources::KeySource>>
+open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& group)
+{
   if (!group.keys.empty()) {
-    prepared.keys = sources::make_literal_keys(group.keys);
-  } else if (!group.pattern.empty()) {
-    core::Result<core::Template> pattern = core::Template::parse(group.pattern);
-    if (!pattern) {
-      return error_at(group.keys_loc, pattern.error());
-    }
+    return sources::make_literal_keys(group.keys);
+  }
+  if (!group.pattern.empty()) {
+    CW_TRY_ASSIGN(const core::Template pattern, core::Template::parse(group.pattern));
     std::vector<sources::Dimension> dimensions;
     for (const manifest::PatternVar& var : group.with) {
       sources::Dimension dimension;
@@ -95,70 +141,103 @@ prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_p
       }
       dimensions.push_back(std::move(dimension));
     }
-    core::Result<std::unique_ptr<sources::KeySource>> keys =
-        sources::make_pattern_keys(*pattern, std::move(dimensions));
-    if (!keys) {
-      return error_at(group.keys_loc, keys.error());
-    }
-    prepared.keys = std::move(*keys);
-  } else if (group.query) {
-    const manifest::SourceSpec* source = manifest.find_source(group.query->source);
-    CW_ASSERT(source != nullptr && source->kind == manifest::SourceKind::sqlite);
-    core::Result<core::Template> key = core::Template::parse(group.key);
-    if (!key) {
-      return error_at(group.query->loc, key.error());
-    }
-    core::Result<std::unique_ptr<sources::KeySource>> keys =
-        sources::open_sqlite_query(source->sqlite_path, group.query->sql, *key);
-    if (!keys) {
-      return error_at(group.query->loc, keys.error());
-    }
-    prepared.keys = std::move(*keys);
+    return sources::make_pattern_keys(pattern, std::move(dimensions));
   }
+  if (group.query) {
+    const manifest::SourceSpec& source = named_source(manifest, group.query->source);
+    CW_TRY_ASSIGN(const core::Template key, core::Template::parse(group.key));
+    if (source.kind == manifest::SourceKind::postgres) {
+      return sources::open_postgres_query(source.postgres, group.query->sql, key);
+    }
+    return sources::open_sqlite_query(source.sqlite_path, group.query->sql, key);
+  }
+  CW_ASSERT(group.keys_from.has_value());
+  const manifest::KeysFromSpec& from = *group.keys_from;
+  sources::KeyListOptions options;
+  options.format = key_list_format(from.format);
+  options.field = from.field;
+  if (!group.key.empty()) {
+    CW_TRY_ASSIGN(core::Template key, core::Template::parse(group.key));
+    options.key = std::move(key);
+  }
+  if (!from.file.empty()) {
+    return sources::open_key_file(from.file, options);
+  }
+  const manifest::SourceSpec& source = named_source(manifest, from.source);
+  const sources::HttpOptions http = http_options(source);
+  CW_TRY_ASSIGN(std::string document, sources::http_fetch(http, from.get));
+  // Messages name the path without its query string, which may hold a credential.
+  const std::string path = from.get.substr(0, from.get.find('?'));
+  return sources::parse_key_document(
+      std::move(document), "http " + source.name + " GET " + path, options);
+}
 
-  const manifest::ValueSpec& value = *group.value;
-  const std::vector<std::string>& fields = prepared.keys->fields();
-  core::Result<std::unique_ptr<sources::ValueResolver>> resolver =
-      core::fail(core::Errc::internal, "no value resolver");
+// The group's value resolver for rows with `fields`, opened.
+core::Result<std::unique_ptr<sources::ValueResolver>>
+open_value_resolver(const manifest::Manifest& manifest,
+                    const manifest::ValueSpec& value,
+                    const std::vector<std::string>& fields)
+{
   switch (value.kind) {
   case manifest::ValueKind::column:
-    resolver = sources::make_column_value(value.column, fields);
-    break;
+    return sources::make_column_value(value.column, fields);
   case manifest::ValueKind::hash:
-    resolver = sources::make_hash_value(value.hash_columns, fields);
-    break;
+    return sources::make_hash_value(value.hash_columns, fields);
   case manifest::ValueKind::text: {
-    core::Result<core::Template> text = core::Template::parse(value.text);
-    if (!text) {
-      return error_at(value.loc, text.error());
-    }
-    resolver = sources::make_text_value(*text, fields);
-    break;
+    CW_TRY_ASSIGN(const core::Template text, core::Template::parse(value.text));
+    return sources::make_text_value(text, fields);
   }
   case manifest::ValueKind::lookup_sql: {
-    std::vector<core::Template> params;
-    for (const std::string& param : value.params) {
-      core::Result<core::Template> parsed = core::Template::parse(param);
-      if (!parsed) {
-        return error_at(value.loc, parsed.error());
-      }
-      params.push_back(std::move(*parsed));
+    CW_TRY_ASSIGN(const std::vector<core::Template> params, parse_templates(value.params));
+    const manifest::SourceSpec& source = named_source(manifest, value.source);
+    if (source.kind == manifest::SourceKind::postgres) {
+      return sources::open_postgres_lookup(source.postgres, value.sql, params, fields);
     }
-    const manifest::SourceSpec* source = manifest.find_source(value.source);
-    CW_ASSERT(source != nullptr && source->kind == manifest::SourceKind::sqlite);
-    resolver = sources::open_sqlite_lookup(source->sqlite_path, value.sql, params, fields);
-    break;
+    return sources::open_sqlite_lookup(source.sqlite_path, value.sql, params, fields);
   }
-  case manifest::ValueKind::lookup_http:
+  case manifest::ValueKind::lookup_http: {
+    CW_TRY_ASSIGN(const core::Template get, core::Template::parse(value.get));
+    const manifest::SourceSpec& source = named_source(manifest, value.source);
+    return sources::open_http_lookup(
+        http_options(source), get, value.json_pointer, value.hash_from_json, fields);
+  }
   case manifest::ValueKind::set:
+    return sources::make_grouped_value(sources::Collection::set, value.member, {}, fields);
   case manifest::ValueKind::zset:
+    return sources::make_grouped_value(
+        sources::Collection::zset, value.member, value.score, fields);
   case manifest::ValueKind::list:
-    break; // rejected by make_plan
+    return sources::make_grouped_value(sources::Collection::list, value.member, {}, fields);
   }
-  if (!resolver) {
-    return error_at(value.loc, resolver.error());
+  return core::fail(core::Errc::internal, "unknown value kind");
+}
+
+// Opens the group's key source and value resolver. Errors carry the manifest location.
+core::Result<PreparedGroup>
+prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_plan)
+{
+  const manifest::GroupSpec& group = *group_plan.spec;
+  const std::string where = "group \"" + group.name + "\"";
+  auto error_at = [&](manifest::Location loc, const core::Error& error) {
+    return tl::unexpected(
+        core::Error{error.code, located(manifest, loc, where + ": " + error.message)});
+  };
+  PreparedGroup prepared;
+  prepared.plan = &group_plan;
+  core::Result<std::unique_ptr<sources::KeySource>> keys = open_key_source(manifest, group);
+  if (!keys) {
+    return error_at(group.query       ? group.query->loc
+                    : group.keys_from ? group.keys_from->loc
+                                      : group.keys_loc,
+                    keys.error());
   }
-  prepared.values = std::move(*resolver);
+  prepared.keys = std::move(*keys);
+  core::Result<std::unique_ptr<sources::ValueResolver>> values =
+      open_value_resolver(manifest, *group.value, prepared.keys->fields());
+  if (!values) {
+    return error_at(group.value->loc, values.error());
+  }
+  prepared.values = std::move(*values);
   return prepared;
 }
 
@@ -218,6 +297,7 @@ private:
     std::lock_guard lock(m_error_mutex);
     if (m_error.empty()) {
       m_error = error;
+      // Logged now, while the run goes on; the report's `error` repeats it at the end.
       core::log(core::LogLevel::error, error);
     }
     m_dead.store(true);
@@ -292,7 +372,7 @@ private:
 
   TargetState& m_target;
   BoundedQueue<Batch> m_queue;
-  RateLimiter m_limiter;
+  core::RateLimiter m_limiter;
   std::vector<WorkerStats> m_stats;
   const RunOptions& m_options;
   std::atomic<bool> m_dead{false};
@@ -373,23 +453,8 @@ run_group(PreparedGroup& group,
   std::uint64_t failed_before_write = 0;
   std::vector<core::Row> rows;
   std::vector<core::Failure> failures;
-  bool more = true;
-  while (more && !stop_requested(options)) {
-    rows.clear();
-    failures.clear();
-    core::Result<bool> next = group.keys->next(plan.batch, rows, failures);
-    if (!next) {
-      source_error = next.error().message;
-      break;
-    }
-    more = *next;
-    auto entries = std::make_shared<std::vector<core::Entry>>();
-    entries->reserve(rows.size());
-    core::Result<void> resolved = group.values->resolve(rows, *entries, failures);
-    if (!resolved) {
-      source_error = resolved.error().message;
-      break;
-    }
+  // Counts resolution failures and hands the entries to every target's queue.
+  auto dispatch = [&](std::shared_ptr<std::vector<core::Entry>> entries) {
     // A key whose value cannot be resolved fails once per target it was meant for.
     for (const core::Failure& failure : failures) {
       source_failures.add(failure.kind, fan_out, failure.key + ": " + failure.message);
@@ -407,6 +472,33 @@ run_group(PreparedGroup& group,
         lane->push(batch);
       }
     }
+  };
+  bool more = true;
+  while (more && !stop_requested(options)) {
+    rows.clear();
+    failures.clear();
+    core::Result<bool> next = group.keys->next(plan.batch, rows, failures);
+    if (!next) {
+      source_error = next.error().message;
+      break;
+    }
+    more = *next;
+    auto entries = std::make_shared<std::vector<core::Entry>>();
+    entries->reserve(rows.size());
+    core::Result<void> resolved = group.values->resolve(rows, *entries, failures);
+    if (!resolved) {
+      source_error = resolved.error().message;
+      break;
+    }
+    if (!more) {
+      // The source is exhausted: a resolver still holding a value (a collection) emits it now.
+      resolved = group.values->finish(*entries, failures);
+      if (!resolved) {
+        source_error = resolved.error().message;
+        break;
+      }
+    }
+    dispatch(std::move(entries));
     const bool any_alive =
         std::any_of(lanes.begin(), lanes.end(), [](const auto& lane) { return lane->alive(); });
     if (!any_alive) {
@@ -551,7 +643,6 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
     core::Result<std::unique_ptr<sinks::SinkConnection>> probe = target.sink->connect();
     if (!probe) {
       target.unreachable = probe.error().message;
-      core::log(core::LogLevel::error, target.unreachable);
     }
   }
 
@@ -592,7 +683,6 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
     }
     if (!source_error.empty()) {
       unreachable = true;
-      core::log(core::LogLevel::error, "group " + ran.name + ": " + source_error);
       report.error +=
           (report.error.empty() ? "" : "\n") + ("group " + ran.name + ": " + source_error);
     }

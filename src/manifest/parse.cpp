@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -42,8 +43,14 @@ constexpr std::string_view k_top_fields[] = {
     "version", "targets", "sources", "schedules", "defaults", "groups"};
 constexpr std::string_view k_target_fields[] = {"url", "cluster", "connect_timeout", "timeout"};
 constexpr std::string_view k_source_fields[] = {"sqlite", "postgres", "http"};
-constexpr std::string_view k_http_fields[] = {
-    "base_url", "headers", "timeout", "concurrency", "rate", "retries"};
+constexpr std::string_view k_http_fields[] = {"base_url",
+                                              "headers",
+                                              "timeout",
+                                              "connect_timeout",
+                                              "concurrency",
+                                              "rate",
+                                              "retries",
+                                              "max_body"};
 constexpr std::string_view k_schedule_fields[] = {
     "peak", "days", "dates", "at", "cron", "timezone", "lead"};
 constexpr std::string_view k_defaults_fields[] = {
@@ -55,6 +62,7 @@ constexpr std::string_view k_group_fields[] = {"name",
                                                "pattern",
                                                "with",
                                                "query",
+                                               "keys_from",
                                                "key",
                                                "value",
                                                "ttl",
@@ -66,10 +74,27 @@ constexpr std::string_view k_group_fields[] = {"name",
                                                "concurrency",
                                                "rate"};
 constexpr std::string_view k_query_fields[] = {"source", "sql"};
-constexpr std::string_view k_value_fields[] = {
-    "column", "hash", "source", "sql", "params", "get", "json_pointer", "text"};
+constexpr std::string_view k_value_fields[] = {"column",
+                                               "hash",
+                                               "set",
+                                               "zset",
+                                               "list",
+                                               "source",
+                                               "sql",
+                                               "params",
+                                               "get",
+                                               "json_pointer",
+                                               "hash_from_json",
+                                               "text"};
 // The fields of `value:` that pick its kind; exactly one must be present.
-constexpr std::string_view k_value_kinds[] = {"column", "hash", "sql", "get", "text"};
+constexpr std::string_view k_value_kinds[] = {
+    "column", "hash", "set", "zset", "list", "sql", "get", "text"};
+// Value kinds that read the group's query rows.
+constexpr std::string_view k_row_value_kinds[] = {"column", "hash", "set", "zset", "list"};
+// Value fields that only make sense with `get`.
+constexpr std::string_view k_get_only_fields[] = {"json_pointer", "hash_from_json"};
+constexpr std::string_view k_zset_fields[] = {"member", "score"};
+constexpr std::string_view k_keys_from_fields[] = {"file", "source", "get", "format", "field"};
 
 Location
 location_of(const YAML::Mark& mark)
@@ -118,6 +143,23 @@ bool
 contains(const std::vector<std::string>& names, std::string_view name)
 {
   return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool
+is_one_of(std::span<const std::string_view> names, std::string_view name)
+{
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// `path` as written when absolute, else relative to `base_dir` (the manifest's directory).
+std::string
+resolve_path(const std::string& path, const std::string& base_dir)
+{
+  std::filesystem::path resolved(path);
+  if (resolved.is_relative() && !base_dir.empty()) {
+    resolved = std::filesystem::path(base_dir) / resolved;
+  }
+  return resolved.string();
 }
 
 // One `key: value` pair of a mapping.
@@ -198,6 +240,8 @@ private:
                                                          const std::string& path);
   std::optional<Rate> read_rate(const Entry& entry, const std::string& path);
   std::optional<Jitter> read_jitter(const Entry& entry, const std::string& path);
+  // A positive byte count (parse_size); 0 is `expected a positive size, got "0"`.
+  std::optional<std::size_t> read_size(const Entry& entry, const std::string& path);
   // A list of non-empty strings; `what` names one element for the "at least one" error.
   std::optional<std::vector<std::string>> read_string_list(const Entry& entry,
                                                            const std::string& path,
@@ -230,6 +274,13 @@ private:
                                        const std::string& who,
                                        bool query_group,
                                        const std::vector<std::string>* template_vars);
+  // `{member: C, score: D}`: the two columns, each empty when missing or broken (reported).
+  std::pair<std::string, std::string>
+  parse_zset(const Entry& entry, const std::string& path, const std::string& who);
+  // `{file: PATH}` or `{source: S, get: PATH}`, with an optional `format` (else from the
+  // extension) and `field` (required for jsonl and csv, refused for lines and sitemap).
+  std::optional<KeysFromSpec>
+  parse_keys_from(const Entry& entry, const std::string& path, const std::string& who);
 
   // `<who>: unknown <noun> "x" (defined: a, b)` unless `name` is in `defined`.
   bool check_reference(const std::string& who,
@@ -460,6 +511,25 @@ Parser::read_jitter(const Entry& entry, const std::string& path)
     return std::nullopt;
   }
   return *jitter;
+}
+
+std::optional<std::size_t>
+Parser::read_size(const Entry& entry, const std::string& path)
+{
+  const std::optional<std::string> text = scalar_text(entry.value, entry.value_loc, path, "a size");
+  if (!text) {
+    return std::nullopt;
+  }
+  core::Result<std::size_t> size = parse_size(*text);
+  if (!size) {
+    error(entry.value_loc, path + ": " + size.error().message);
+    return std::nullopt;
+  }
+  if (*size == 0) {
+    error(entry.value_loc, path + ": expected a positive size, got " + quote(*text));
+    return std::nullopt;
+  }
+  return *size;
 }
 
 std::optional<std::vector<std::string>>
@@ -786,12 +856,8 @@ Parser::parse_source(const Entry& entry)
   if (kind_entry.key == "sqlite") {
     source.kind = SourceKind::sqlite;
     if (std::optional<std::string> file = read_nonempty(kind_entry, path + ".sqlite")) {
-      std::filesystem::path resolved(*file);
       const bool special = *file == ":memory:" || file->rfind("file:", 0) == 0;
-      if (!special && resolved.is_relative() && !m_base_dir.empty()) {
-        resolved = std::filesystem::path(m_base_dir) / resolved;
-      }
-      source.sqlite_path = special ? *file : resolved.string();
+      source.sqlite_path = special ? *file : resolve_path(*file, m_base_dir);
     }
   } else if (kind_entry.key == "postgres") {
     source.kind = SourceKind::postgres;
@@ -849,6 +915,10 @@ Parser::parse_http(const Entry& entry, const std::string& source_name, HttpSourc
   if (const Entry* timeout = fields.find("timeout")) {
     http.timeout = read_duration(*timeout, path + ".timeout").value_or(http.timeout);
   }
+  if (const Entry* timeout = fields.find("connect_timeout")) {
+    http.connect_timeout =
+        read_duration(*timeout, path + ".connect_timeout").value_or(http.connect_timeout);
+  }
   if (const Entry* concurrency = fields.find("concurrency")) {
     http.concurrency = read_count(*concurrency, path + ".concurrency", 1, k_max_concurrency)
                            .value_or(http.concurrency);
@@ -859,6 +929,9 @@ Parser::parse_http(const Entry& entry, const std::string& source_name, HttpSourc
   if (const Entry* retries = fields.find("retries")) {
     http.retries =
         static_cast<int>(read_count(*retries, path + ".retries", 0, k_max_retries).value_or(2));
+  }
+  if (const Entry* max_body = fields.find("max_body")) {
+    http.max_body = read_size(*max_body, path + ".max_body").value_or(http.max_body);
   }
 }
 
@@ -1109,28 +1182,30 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
     }
   }
 
-  // Key source: exactly one of keys, pattern, query.
+  // Key source: exactly one of keys, pattern, query, keys_from.
   std::vector<const Entry*> key_sources;
   for (const Entry& field : fields.entries()) {
-    if (field.key == "keys" || field.key == "pattern" || field.key == "query") {
+    if (field.key == "keys" || field.key == "pattern" || field.key == "query"
+        || field.key == "keys_from") {
       key_sources.push_back(&field);
     }
   }
   if (key_sources.empty()) {
-    error(loc, path + ": missing a key source (one of keys, pattern or query)");
+    error(loc, path + ": missing a key source (one of keys, pattern, query or keys_from)");
   } else {
     group.keys_loc = key_sources.front()->value_loc;
     if (key_sources.size() > 1) {
       error(key_sources[1]->key_loc,
             path + ": " + quote(key_sources[1]->key) + " cannot be combined with "
                 + quote(key_sources[0]->key)
-                + " (a group has exactly one key source: keys, pattern or query)");
+                + " (a group has exactly one key source: keys, pattern, query or keys_from)");
     }
   }
   const Entry* keys = fields.find("keys");
   const Entry* pattern = fields.find("pattern");
   const Entry* with = fields.find("with");
   const Entry* query = fields.find("query");
+  const Entry* keys_from = fields.find("keys_from");
   const Entry* key = fields.find("key");
   if (with != nullptr && pattern == nullptr) {
     error(with->key_loc, path + ": \"with\" is only allowed with \"pattern\"");
@@ -1138,8 +1213,8 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
   if (pattern != nullptr && with == nullptr) {
     error(pattern->key_loc, path + ": \"pattern\" requires \"with\"");
   }
-  if (key != nullptr && query == nullptr) {
-    error(key->key_loc, path + ": \"key\" is only allowed with \"query\"");
+  if (key != nullptr && query == nullptr && keys_from == nullptr) {
+    error(key->key_loc, path + ": \"key\" is only allowed with \"query\" or \"keys_from\"");
   }
   if (query != nullptr && key == nullptr) {
     error(query->key_loc, path + ": \"query\" requires \"key\"");
@@ -1189,24 +1264,35 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
   if (query != nullptr) {
     group.query = parse_query(*query, path + ".query", who);
   }
+  if (keys_from != nullptr) {
+    group.keys_from = parse_keys_from(*keys_from, path + ".keys_from", who);
+  }
   if (key != nullptr) {
     if (std::optional<std::string> text = read_nonempty(*key, path + ".key")) {
+      // The variables are query columns or keys_from fields, only known when reading, but a
+      // template without any would write every row to the same key.
       std::optional<std::vector<std::string>> vars =
           check_template(*text, key->value_loc, path + ".key", nullptr);
       if (vars && vars->empty()) {
         error(key->value_loc,
               path
-                  + ".key: the key template has no {column} variable, so every row would write "
-                    "the same key");
+                  + (query != nullptr
+                         ? ".key: the key template has no {column} variable, so every row would "
+                           "write the same key"
+                         : ".key: the key template has no variable, so every key read would "
+                           "write the same key"));
       }
       group.key = std::move(*text);
     }
   }
 
   if (const Entry* value = fields.find("value")) {
-    // Query columns are only known at run time; other groups have a closed set of variables.
-    const bool query_group = query != nullptr && keys == nullptr && pattern == nullptr;
-    const bool check_vars = !query_group && (pattern == nullptr || (pattern_vars && with_vars));
+    // Query columns and keys_from fields are only known at run time; other groups have a closed
+    // set of variables.
+    const bool query_group =
+        query != nullptr && keys == nullptr && pattern == nullptr && keys_from == nullptr;
+    const bool check_vars =
+        !query_group && keys_from == nullptr && (pattern == nullptr || (pattern_vars && with_vars));
     group.value = parse_value(
         *value, path + ".value", who, query_group, check_vars ? &template_vars : nullptr);
   } else {
@@ -1376,6 +1462,106 @@ Parser::parse_query(const Entry& entry, const std::string& path, const std::stri
   return query;
 }
 
+std::optional<KeysFromSpec>
+Parser::parse_keys_from(const Entry& entry, const std::string& path, const std::string& who)
+{
+  if (!entry.value.IsMap()) {
+    error(entry.value_loc,
+          path
+              + ": expected a mapping like {file: keys.txt} or {source: api, get: /keys.json}, got "
+              + describe(entry.value));
+    return std::nullopt;
+  }
+  const Fields fields = read_fields(entry.value, k_keys_from_fields, "in the keys_from of " + who);
+  const Entry* file = fields.find("file");
+  const Entry* source = fields.find("source");
+  const Entry* get = fields.find("get");
+  if (file == nullptr && get == nullptr) {
+    error(entry.value_loc,
+          path
+              + (source != nullptr ? ": \"source\" needs \"get\""
+                                   : ": expected {file: PATH} or {source: S, get: PATH}"));
+    return std::nullopt;
+  }
+  if (file != nullptr && get != nullptr) {
+    const bool file_first = std::pair(file->key_loc.line, file->key_loc.column)
+                            < std::pair(get->key_loc.line, get->key_loc.column);
+    const Entry& second = file_first ? *get : *file;
+    error(second.key_loc,
+          path + ": " + quote(file_first ? "file" : "get") + " and "
+              + quote(file_first ? "get" : "file") + " cannot be combined");
+    return std::nullopt;
+  }
+  KeysFromSpec spec;
+  spec.loc = entry.value_loc;
+  // The format from the path's extension; nullopt while the path is unreadable, so that a
+  // broken path does not also raise "field" complaints.
+  std::optional<KeyFormat> format;
+  if (file != nullptr) {
+    if (source != nullptr) {
+      error(source->key_loc, path + ": \"source\" is not allowed with \"file\"");
+    }
+    if (std::optional<std::string> text = read_nonempty(*file, path + ".file")) {
+      spec.file = resolve_path(*text, m_base_dir);
+      format = detail::key_format_for_path(*text);
+    }
+  } else {
+    if (source == nullptr) {
+      error(entry.value_loc, path + ": \"get\" needs \"source\"");
+    } else if (std::optional<std::string> name = read_nonempty(*source, path + ".source")) {
+      check_source(who, *name, source->value_loc, true, "\"keys_from.get\"");
+      spec.source = std::move(*name);
+    }
+    if (std::optional<std::string> text = read_nonempty(*get, path + ".get")) {
+      // The document is fetched once, before any key exists, so there is nothing to render.
+      if (std::optional<std::vector<std::string>> vars =
+              check_template(*text, get->value_loc, path + ".get", nullptr);
+          vars && !vars->empty()) {
+        std::string found;
+        for (const std::string& variable : *vars) {
+          found += (found.empty() ? "{" : ", {") + variable + "}";
+        }
+        error(get->value_loc,
+              path + ".get: template variables are not allowed here (found " + found + ")");
+      }
+      format = detail::key_format_for_path(*text);
+      spec.get = std::move(*text);
+    }
+  }
+  const Entry* format_entry = fields.find("format");
+  if (format_entry != nullptr) {
+    format.reset();
+    if (std::optional<std::string> name = read_nonempty(*format_entry, path + ".format")) {
+      format = detail::key_format_named(*name);
+      if (!format) {
+        error(format_entry->value_loc,
+              path + ".format: invalid format " + quote(*name)
+                  + " (expected lines, jsonl, csv, json or sitemap)");
+      }
+    }
+  }
+  const Entry* field = fields.find("field");
+  if (!format) {
+    if (field != nullptr) {
+      spec.field = read_nonempty(*field, path + ".field").value_or("");
+    }
+    return spec;
+  }
+  spec.format = *format;
+  const std::string format_name(detail::key_format_name(*format));
+  if (field != nullptr) {
+    if (*format == KeyFormat::lines || *format == KeyFormat::sitemap) {
+      error(field->key_loc, path + ": \"field\" is not allowed with format " + format_name);
+    } else {
+      spec.field = read_nonempty(*field, path + ".field").value_or("");
+    }
+  } else if (*format == KeyFormat::jsonl || *format == KeyFormat::csv) {
+    error(format_entry != nullptr ? format_entry->value_loc : entry.value_loc,
+          path + ": format " + format_name + " needs \"field\"");
+  }
+  return spec;
+}
+
 std::optional<ValueSpec>
 Parser::parse_value(const Entry& entry,
                     const std::string& path,
@@ -1394,19 +1580,25 @@ Parser::parse_value(const Entry& entry,
   const Fields fields = read_fields(entry.value, k_value_fields, "in the value of " + who);
   std::vector<const Entry*> kinds;
   for (const Entry& field : fields.entries()) {
-    if (std::find(std::begin(k_value_kinds), std::end(k_value_kinds), field.key)
-        != std::end(k_value_kinds)) {
+    if (is_one_of(k_value_kinds, field.key)) {
       kinds.push_back(&field);
     }
   }
   if (kinds.empty()) {
+    const auto get_only =
+        std::find_if(fields.entries().begin(), fields.entries().end(), [](const Entry& field) {
+          return is_one_of(k_get_only_fields, field.key);
+        });
     if (fields.find("source") != nullptr) {
       error(entry.value_loc, path + ": \"source\" needs \"sql\" or \"get\"");
+    } else if (get_only != fields.entries().end()) {
+      error(get_only->key_loc, path + ": " + quote(get_only->key) + " needs \"get\"");
     } else {
       error(entry.value_loc,
             path
-                + ": expected one of {column: C}, {hash: [C...]}, {source, sql, params}, "
-                  "{source, get, json_pointer} or {text: T}");
+                + ": expected one of {column: C}, {hash: [C...]}, {set: C}, {list: C}, "
+                  "{zset: {member: C, score: D}}, {source, sql, params}, "
+                  "{source, get, json_pointer, hash_from_json} or {text: T}");
     }
     return std::nullopt;
   }
@@ -1424,18 +1616,23 @@ Parser::parse_value(const Entry& entry,
   if (kind.key == "sql") {
     companions = {"source", "params"};
   } else if (kind.key == "get") {
-    companions = {"source", "json_pointer"};
+    companions = {"source", "json_pointer", "hash_from_json"};
   }
   bool ok = true;
   for (const Entry& field : fields.entries()) {
-    if (&field != &kind
-        && std::find(companions.begin(), companions.end(), field.key) == companions.end()) {
+    if (&field == &kind
+        || std::find(companions.begin(), companions.end(), field.key) != companions.end()) {
+      continue;
+    }
+    if (is_one_of(k_get_only_fields, field.key)) {
+      error(field.key_loc, path + ": " + quote(field.key) + " needs \"get\"");
+    } else {
       error(field.key_loc,
             path + ": " + quote(field.key) + " is not allowed with " + quote(kind.key));
-      ok = false;
     }
+    ok = false;
   }
-  if ((kind.key == "column" || kind.key == "hash") && !query_group) {
+  if (is_one_of(k_row_value_kinds, kind.key) && !query_group) {
     error(kind.key_loc,
           path + ": " + quote(kind.key) + " is only allowed in a group with a \"query\"");
     ok = false;
@@ -1448,6 +1645,12 @@ Parser::parse_value(const Entry& entry,
     value.kind = ValueKind::hash;
     value.hash_columns = read_string_list(kind, path + ".hash", "column", false)
                              .value_or(std::vector<std::string>{});
+  } else if (kind.key == "set" || kind.key == "list") {
+    value.kind = kind.key == "set" ? ValueKind::set : ValueKind::list;
+    value.member = read_nonempty(kind, path + "." + kind.key).value_or("");
+  } else if (kind.key == "zset") {
+    value.kind = ValueKind::zset;
+    std::tie(value.member, value.score) = parse_zset(kind, path + ".zset", who);
   } else if (kind.key == "text") {
     value.kind = ValueKind::text;
     if (std::optional<std::string> text = read_string(kind, path + ".text")) {
@@ -1480,6 +1683,9 @@ Parser::parse_value(const Entry& entry,
           value.json_pointer = std::move(*text);
         }
       }
+      if (const Entry* hash_from_json = fields.find("hash_from_json")) {
+        value.hash_from_json = read_bool(*hash_from_json, path + ".hash_from_json").value_or(false);
+      }
     } else {
       value.sql = read_nonempty(kind, path + ".sql").value_or("");
       if (const Entry* params = fields.find("params")) {
@@ -1498,6 +1704,29 @@ Parser::parse_value(const Entry& entry,
     return std::nullopt;
   }
   return value;
+}
+
+std::pair<std::string, std::string>
+Parser::parse_zset(const Entry& entry, const std::string& path, const std::string& who)
+{
+  if (!entry.value.IsMap()) {
+    error(entry.value_loc,
+          path + ": expected a mapping like {member: C, score: D}, got " + describe(entry.value));
+    return {};
+  }
+  const Fields fields = read_fields(entry.value, k_zset_fields, "in the zset of " + who);
+  std::pair<std::string, std::string> columns;
+  if (const Entry* member = fields.find("member")) {
+    columns.first = read_nonempty(*member, path + ".member").value_or("");
+  } else {
+    error(entry.value_loc, path + ": missing required field \"member\"");
+  }
+  if (const Entry* score = fields.find("score")) {
+    columns.second = read_nonempty(*score, path + ".score").value_or("");
+  } else {
+    error(entry.value_loc, path + ": missing required field \"score\"");
+  }
+  return columns;
 }
 
 } // namespace

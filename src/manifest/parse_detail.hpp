@@ -5,6 +5,7 @@
 #include "cachewarm/manifest/parse.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,6 +53,17 @@ bool is_day_name(std::string_view text);
 
 // Number of whitespace-separated fields in `text`.
 std::size_t count_fields(std::string_view text);
+
+// The manifest's word for a keys_from format ("lines", "jsonl", "csv", "json", "sitemap").
+std::string_view key_format_name(KeyFormat format);
+
+// The format called `name` (one of key_format_name's words), or nullopt.
+std::optional<KeyFormat> key_format_named(std::string_view name);
+
+// The default keys_from format for a file path or URL path: its extension, ignoring any
+// `?query` and case, picks .jsonl/.ndjson -> jsonl, .csv -> csv, .json -> json,
+// .xml -> sitemap; anything else is lines.
+KeyFormat key_format_for_path(std::string_view path);
 
 // `text` in double quotes for a message, with control characters escaped and long texts cut.
 std::string quote(std::string_view text);

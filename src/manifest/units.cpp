@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -223,6 +224,51 @@ parse_jitter(std::string_view text)
   Jitter jitter;
   jitter.absolute = *duration;
   return jitter;
+}
+
+core::Result<std::size_t>
+parse_size(std::string_view text)
+{
+  auto invalid = [&] {
+    return core::fail(Errc::manifest,
+                      "invalid size " + quoted(text) + " (expected e.g. 65536, 512KiB or 8MiB)");
+  };
+  std::size_t digits_end = 0;
+  while (digits_end < text.size() && is_digit(text[digits_end])) {
+    ++digits_end;
+  }
+  const std::string_view digits = text.substr(0, digits_end);
+  if (!all_digits(digits)) {
+    return invalid();
+  }
+  std::uint64_t number = 0;
+  const char* end = digits.data() + digits.size();
+  auto [ptr, ec] = std::from_chars(digits.data(), end, number);
+  if (ec != std::errc() || ptr != end) {
+    return invalid();
+  }
+  struct Unit {
+    std::string_view suffix;
+    std::uint64_t factor;
+  };
+  constexpr Unit k_units[] = {{"", 1},
+                              {"KiB", 1024},
+                              {"MiB", 1024ULL * 1024},
+                              {"GiB", 1024ULL * 1024 * 1024},
+                              {"kB", 1000},
+                              {"MB", 1000ULL * 1000},
+                              {"GB", 1000ULL * 1000 * 1000}};
+  const std::string_view suffix = text.substr(digits_end);
+  for (const Unit& unit : k_units) {
+    if (unit.suffix != suffix) {
+      continue;
+    }
+    if (number > std::numeric_limits<std::size_t>::max() / unit.factor) {
+      return invalid();
+    }
+    return static_cast<std::size_t>(number * unit.factor);
+  }
+  return invalid();
 }
 
 std::string

@@ -272,6 +272,65 @@ quote(std::string_view text)
   return out;
 }
 
+std::string_view
+key_format_name(KeyFormat format)
+{
+  switch (format) {
+  case KeyFormat::lines:
+    return "lines";
+  case KeyFormat::jsonl:
+    return "jsonl";
+  case KeyFormat::csv:
+    return "csv";
+  case KeyFormat::json:
+    return "json";
+  case KeyFormat::sitemap:
+    return "sitemap";
+  }
+  return "lines";
+}
+
+std::optional<KeyFormat>
+key_format_named(std::string_view name)
+{
+  for (KeyFormat format :
+       {KeyFormat::lines, KeyFormat::jsonl, KeyFormat::csv, KeyFormat::json, KeyFormat::sitemap}) {
+    if (key_format_name(format) == name) {
+      return format;
+    }
+  }
+  return std::nullopt;
+}
+
+KeyFormat
+key_format_for_path(std::string_view path)
+{
+  path = path.substr(0, path.find('?'));
+  const std::size_t slash = path.rfind('/');
+  const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  const std::size_t dot = base.rfind('.');
+  if (dot == std::string_view::npos) {
+    return KeyFormat::lines;
+  }
+  std::string extension;
+  for (char c : base.substr(dot + 1)) {
+    extension += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  if (extension == "jsonl" || extension == "ndjson") {
+    return KeyFormat::jsonl;
+  }
+  if (extension == "csv") {
+    return KeyFormat::csv;
+  }
+  if (extension == "json") {
+    return KeyFormat::json;
+  }
+  if (extension == "xml") {
+    return KeyFormat::sitemap;
+  }
+  return KeyFormat::lines;
+}
+
 std::string
 join(std::span<const std::string> items)
 {

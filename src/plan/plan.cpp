@@ -35,20 +35,6 @@ public:
       , m_diagnostics(diagnostics)
   {}
 
-  // Reports a source this version cannot read yet.
-  void check_source(const manifest::GroupSpec& group,
-                    std::string_view source_name,
-                    manifest::Location loc)
-  {
-    const manifest::SourceSpec* source = m_manifest.find_source(source_name);
-    if (source == nullptr || source->kind == manifest::SourceKind::sqlite) {
-      return;
-    }
-    add(loc,
-        "group \"" + group.name + "\": " + std::string(manifest::to_string(source->kind))
-            + " source \"" + source->name + "\" is not supported yet (sqlite sources are)");
-  }
-
   void check_target(const manifest::TargetSpec& target)
   {
     if (target.cluster) {
@@ -129,16 +115,6 @@ make_plan(const manifest::Manifest& manifest, const PlanOptions& options)
           == checked_targets.end()) {
         checked_targets.push_back(target);
         checker.check_target(*target);
-      }
-    }
-    if (group->query) {
-      checker.check_source(*group, group->query->source, group->query->loc);
-    }
-    if (group->value) {
-      const manifest::ValueSpec& value = *group->value;
-      if (value.kind == manifest::ValueKind::lookup_sql
-          || value.kind == manifest::ValueKind::lookup_http) {
-        checker.check_source(*group, value.source, value.loc);
       }
     }
     step.batch = options.batch.value_or(group->batch.value_or(defaults.batch));

@@ -244,7 +244,7 @@ RedisConnection::write(std::span<const core::Entry> batch)
       return std::move(*result);
     }
     // The context is poisoned after an I/O or protocol error: drop it and resend the whole
-    // batch on a new connection (SET and the hash script are idempotent).
+    // batch on a new connection (SET and the replace script are idempotent).
     last_error = "target " + m_options.name + " (" + m_description
                  + "): connection lost: " + m_context->errstr;
     m_context.reset();

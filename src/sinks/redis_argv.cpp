@@ -7,12 +7,16 @@ namespace cachewarm::sinks {
 
 namespace {
 
-// Replaces a whole hash atomically. ARGV[1] = only_missing ("1"/"0"), ARGV[2] = TTL in ms
-// ("0": none), then field/value pairs. HSET per pair keeps Lua's stack small for wide hashes.
-constexpr std::string_view k_hash_script =
+// Replaces a whole hash, set, sorted set or list atomically, so readers never see half of it.
+// ARGV[1] = only_missing ("1"/"0"), ARGV[2] = TTL in ms ("0": none), ARGV[3] = the command that
+// adds elements (HSET, SADD, ZADD, RPUSH), then the elements. They are added 1000 arguments at a
+// time: few calls, and within Lua's stack limit for any size (pairs stay aligned: 1000 is even).
+constexpr std::string_view k_replace_script =
     "if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end "
     "redis.call('DEL', KEYS[1]) "
-    "for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end "
+    "local n = #ARGV "
+    "for i = 4, n, 1000 do "
+    "redis.call(ARGV[3], KEYS[1], unpack(ARGV, i, math.min(i + 999, n))) end "
     "if ARGV[2] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
     "return 1";
 
@@ -44,16 +48,34 @@ RedisArgv::build(const core::Entry& entry)
     }
     return;
   }
-  const auto& hash = std::get<core::HashValue>(entry.value);
   push("EVAL");
-  push(k_hash_script);
+  push(k_replace_script);
   push("1");
   push(entry.key);
   push(entry.only_missing ? "1" : "0");
   push(m_ttl);
-  for (const auto& [field, value] : hash.fields) {
-    push(field);
-    push(value);
+  if (const auto* hash = std::get_if<core::HashValue>(&entry.value)) {
+    push("HSET");
+    for (const auto& [field, value] : hash->fields) {
+      push(field);
+      push(value);
+    }
+  } else if (const auto* set = std::get_if<core::SetValue>(&entry.value)) {
+    push("SADD");
+    for (const std::string& member : set->members) {
+      push(member);
+    }
+  } else if (const auto* zset = std::get_if<core::ZSetValue>(&entry.value)) {
+    push("ZADD");
+    for (const auto& [score, member] : zset->entries) {
+      push(score);
+      push(member);
+    }
+  } else {
+    push("RPUSH");
+    for (const std::string& item : std::get<core::ListValue>(entry.value).items) {
+      push(item);
+    }
   }
 }
 

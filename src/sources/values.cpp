@@ -1,6 +1,8 @@
 #include "cachewarm/sources/values.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <utility>
 
 namespace cachewarm::sources {
@@ -117,7 +119,130 @@ private:
   std::vector<std::optional<std::string>> m_scratch;
 };
 
+// Merges runs of rows with the same key into one collection value.
+class GroupedValue final : public ValueResolver {
+public:
+  GroupedValue(Collection collection, std::size_t member, std::optional<std::size_t> score)
+      : m_collection(collection)
+      , m_member(member)
+      , m_score(score)
+  {}
+
+  core::Result<void> resolve(std::span<const core::Row> rows,
+                             std::vector<core::Entry>& entries,
+                             std::vector<core::Failure>& failures) override
+  {
+    for (const core::Row& row : rows) {
+      if (!m_open || row.key != m_key) {
+        emit(entries, failures);
+        start(row.key);
+      }
+      add(row);
+    }
+    return {};
+  }
+
+  core::Result<void> finish(std::vector<core::Entry>& entries,
+                            std::vector<core::Failure>& failures) override
+  {
+    emit(entries, failures);
+    return {};
+  }
+
+private:
+  void start(const std::string& key)
+  {
+    m_open = true;
+    m_key = key;
+    m_count = 0;
+    m_error.clear();
+    switch (m_collection) {
+    case Collection::set:
+      m_value = core::SetValue{};
+      break;
+    case Collection::zset:
+      m_value = core::ZSetValue{};
+      break;
+    case Collection::list:
+      m_value = core::ListValue{};
+      break;
+    }
+  }
+
+  void add(const core::Row& row)
+  {
+    const std::optional<std::string>& member = row.fields[m_member];
+    if (!member || !m_error.empty()) {
+      return;
+    }
+    ++m_count;
+    if (auto* set = std::get_if<core::SetValue>(&m_value)) {
+      set->members.push_back(*member);
+    } else if (auto* list = std::get_if<core::ListValue>(&m_value)) {
+      list->items.push_back(*member);
+    } else {
+      const std::optional<std::string>& score = row.fields[*m_score];
+      if (!score || !is_number(*score)) {
+        m_error = "score " + (score ? "\"" + *score + "\"" : std::string("NULL")) + " of member \""
+                  + *member + "\" is not a number";
+        return;
+      }
+      std::get<core::ZSetValue>(m_value).entries.emplace_back(*score, *member);
+    }
+  }
+
+  void emit(std::vector<core::Entry>& entries, std::vector<core::Failure>& failures)
+  {
+    if (!m_open) {
+      return;
+    }
+    m_open = false;
+    if (!m_error.empty()) {
+      failures.push_back(core::Failure{m_key, "invalid_score", m_error});
+    } else if (m_count == 0) {
+      failures.push_back(core::Failure{m_key, "not_found", "every member is NULL"});
+    } else {
+      entries.push_back(core::Entry{m_key, std::move(m_value), {}, false});
+    }
+  }
+
+  // Accepts what Redis reads as a score: a finite decimal or inf/-inf/+inf.
+  static bool is_number(const std::string& text)
+  {
+    if (text == "inf" || text == "+inf" || text == "-inf") {
+      return true;
+    }
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    return !text.empty() && end == text.c_str() + text.size() && std::isfinite(value);
+  }
+
+  Collection m_collection;
+  std::size_t m_member;
+  std::optional<std::size_t> m_score;
+  bool m_open = false;
+  std::string m_key;
+  core::Value m_value;
+  std::uint64_t m_count = 0;
+  std::string m_error;
+};
+
 } // namespace
+
+core::Result<std::unique_ptr<ValueResolver>>
+make_grouped_value(Collection collection,
+                   std::string_view member,
+                   std::string_view score,
+                   std::span<const std::string> fields)
+{
+  CW_TRY_ASSIGN(const std::size_t member_index, column_index(member, fields));
+  std::optional<std::size_t> score_index;
+  if (collection == Collection::zset) {
+    CW_TRY_ASSIGN(const std::size_t index, column_index(score, fields));
+    score_index = index;
+  }
+  return std::make_unique<GroupedValue>(collection, member_index, score_index);
+}
 
 std::vector<std::string>
 template_names(std::span<const std::string> fields)

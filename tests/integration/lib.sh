@@ -284,3 +284,32 @@ closed_port() {
 now_ms() {
   echo $(($(date +%s%N) / 1000000))
 }
+
+# --- The tests' HTTP server --------------------------------------------------------------
+
+# start_http_server: the tests' fault server (tests/fixtures/http_server.py) on a free loopback
+# port; sets HTTP_URL, logs requests to $T/http.log, and is stopped by PID when the test exits.
+start_http_server() {
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  python3 "$FIXTURES/http_server.py" --port 0 --port-file "$T/http.port" --log "$T/http.log" \
+    >/dev/null 2>"$T/http.err" &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  for _ in $(seq 1 100); do
+    [[ -s "$T/http.port" ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "http_server.py exited: $(cat "$T/http.err")"
+    sleep 0.1
+  done
+  [[ -s "$T/http.port" ]] || fail "http_server.py did not report its port"
+  HTTP_URL="http://127.0.0.1:$(cat "$T/http.port")"
+}
+
+# http_get URL: prints the body of a GET (python3, so the tests need no curl binary).
+http_get() {
+  python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"
+}
+
+# http_requests PATH: how many requests the server got for PATH (from its /stats).
+http_requests() {
+  http_get "$HTTP_URL/stats" | jq -r --arg path "$1" '.[$path] // 0'
+}

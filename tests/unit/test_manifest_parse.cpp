@@ -11,12 +11,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
 using cachewarm::manifest::Diagnostic;
 using cachewarm::manifest::EnvLookup;
 using cachewarm::manifest::GroupSpec;
+using cachewarm::manifest::KeyFormat;
 using cachewarm::manifest::LoadResult;
 using cachewarm::manifest::Location;
 using cachewarm::manifest::Manifest;
@@ -132,6 +134,22 @@ with_group(std::string_view group)
                      "  api: {http: {base_url: \"http://127.0.0.1:8080\"}}\n"
                      "groups:\n")
          + std::string(group);
+}
+
+// A manifest whose only source is the http source "api" with `fields` appended to its mapping
+// (line 6, after `base_url`, from column 47).
+std::string
+with_http_fields(std::string_view fields)
+{
+  return std::string("version: 1\n"
+                     "targets:\n"
+                     "  main: {url: \"redis://127.0.0.1:6379\"}\n"
+                     "sources:\n"
+                     "  api:\n"
+                     "    http: {base_url: \"http://127.0.0.1:8080\", ")
+         + std::string(fields)
+         + "}\n"
+           "groups: []\n";
 }
 
 Manifest
@@ -378,13 +396,14 @@ TEST_SUITE("manifest::parse")
 
   TEST_CASE("an unknown group field suggests the close spelling")
   {
-    CHECK(only_problem(with_group("  - name: x\n"
-                                  "    keys: [a]\n"
-                                  "    tll: 1h\n"
-                                  "    value: {text: v}\n"))
-          == "10:5: unknown field \"tll\" in group \"x\" (expected one of: name, priority, "
-             "schedule, keys, pattern, with, query, key, value, ttl, ttl_jitter, target, targets, "
-             "only_missing, batch, concurrency, rate); did you mean \"ttl\"?");
+    CHECK(
+        only_problem(with_group("  - name: x\n"
+                                "    keys: [a]\n"
+                                "    tll: 1h\n"
+                                "    value: {text: v}\n"))
+        == "10:5: unknown field \"tll\" in group \"x\" (expected one of: name, priority, "
+           "schedule, keys, pattern, with, query, keys_from, key, value, ttl, ttl_jitter, target, "
+           "targets, only_missing, batch, concurrency, rate); did you mean \"ttl\"?");
   }
 
   TEST_CASE("an unknown field without a close spelling gets no suggestion")
@@ -517,17 +536,18 @@ TEST_SUITE("manifest::parse")
                                   "    key: \"k:{id}\"\n"
                                   "    value: {text: v}\n"))
           == "10:5: groups[1] (\"x\"): \"query\" cannot be combined with \"keys\" (a group has "
-             "exactly one key source: keys, pattern or query)");
+             "exactly one key source: keys, pattern, query or keys_from)");
   }
 
   TEST_CASE("a group without a key source is rejected")
   {
     CHECK(only_problem(with_group("  - name: x\n"
                                   "    value: {text: v}\n"))
-          == "8:5: groups[1] (\"x\"): missing a key source (one of keys, pattern or query)");
+          == "8:5: groups[1] (\"x\"): missing a key source (one of keys, pattern, query or "
+             "keys_from)");
   }
 
-  TEST_CASE("with without pattern and key without query are errors")
+  TEST_CASE("with without pattern and key without query or keys_from are errors")
   {
     CHECK(all_problems(with_group("  - name: x\n"
                                   "    keys: [a]\n"
@@ -536,7 +556,8 @@ TEST_SUITE("manifest::parse")
                                   "    value: {text: v}\n"))
           == std::vector<std::string>{
               "10:5: groups[1] (\"x\"): \"with\" is only allowed with \"pattern\"",
-              "11:5: groups[1] (\"x\"): \"key\" is only allowed with \"query\""});
+              "11:5: groups[1] (\"x\"): \"key\" is only allowed with \"query\" or "
+              "\"keys_from\""});
   }
 
   TEST_CASE("a query group needs a key template")
@@ -774,6 +795,541 @@ TEST_SUITE("manifest::parse")
               "11:13: group \"b\": unknown target \"eu\" (defined: main)",
               "12:13: groups[2] (\"b\").value: \"column\" is only allowed in a group with a "
               "\"query\""});
+  }
+
+  // --- HTTP transfer limits ---------------------------------------------------------------
+
+  TEST_CASE("an http source has default connect_timeout and max_body")
+  {
+    const Manifest manifest = design_manifest();
+    const auto* api = manifest.find_source("api");
+    REQUIRE(api != nullptr);
+    CHECK(api->http.connect_timeout == 2000ms);
+    CHECK(api->http.max_body == 8 * 1024 * 1024);
+  }
+
+  TEST_CASE("an http source takes connect_timeout and max_body")
+  {
+    const LoadResult result = parse(with_http_fields("connect_timeout: 750ms, max_body: 512KiB"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    const auto& http = result.manifest->sources[0].http;
+    CHECK(http.connect_timeout == 750ms);
+    CHECK(http.max_body == 512 * 1024);
+    CHECK(http.timeout == 5000ms);
+  }
+
+  TEST_CASE("max_body accepts plain bytes and decimal units")
+  {
+    CHECK(parse(with_http_fields("max_body: 65536")).manifest->sources[0].http.max_body == 65536);
+    CHECK(parse(with_http_fields("max_body: 10MB")).manifest->sources[0].http.max_body == 10000000);
+    CHECK(parse(with_http_fields("max_body: 1")).manifest->sources[0].http.max_body == 1);
+  }
+
+  TEST_CASE("an invalid max_body is reported with the size formats")
+  {
+    CHECK(only_problem(with_http_fields("max_body: 8mb"))
+          == "6:57: sources.api.http.max_body: invalid size \"8mb\" (expected e.g. 65536, 512KiB "
+             "or 8MiB)");
+  }
+
+  TEST_CASE("a zero max_body is rejected")
+  {
+    CHECK(only_problem(with_http_fields("max_body: 0KiB"))
+          == "6:57: sources.api.http.max_body: expected a positive size, got \"0KiB\"");
+  }
+
+  TEST_CASE("max_body must be a scalar")
+  {
+    CHECK(only_problem(with_http_fields("max_body: [1]"))
+          == "6:57: sources.api.http.max_body: expected a size, got a list");
+  }
+
+  TEST_CASE("an invalid connect_timeout is reported")
+  {
+    CHECK(only_problem(with_http_fields("connect_timeout: fast"))
+          == "6:64: sources.api.http.connect_timeout: invalid duration \"fast\" (expected e.g. "
+             "500ms, 90s, 30m, 2h, 1d)");
+  }
+
+  TEST_CASE("a misspelt http field suggests max_body")
+  {
+    CHECK(only_problem(with_http_fields("max_bdoy: 1MiB"))
+          == "6:47: unknown field \"max_bdoy\" in http source \"api\" (expected one of: base_url, "
+             "headers, timeout, connect_timeout, concurrency, rate, retries, max_body); did you "
+             "mean \"max_body\"?");
+  }
+
+  // --- Set, list and zset values ----------------------------------------------------------
+
+  TEST_CASE("a set value in a query group names its member column")
+  {
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    query: {source: db, sql: \"SELECT u, t FROM x\"}\n"
+                         "    key: \"tags:{u}\"\n"
+                         "    value: {set: t}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].value->kind == ValueKind::set);
+    CHECK(result.manifest->groups[0].value->member == "t");
+  }
+
+  TEST_CASE("a list value in a query group names its member column")
+  {
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    query: {source: db, sql: \"SELECT u, e FROM x\"}\n"
+                         "    key: \"feed:{u}\"\n"
+                         "    value: {list: e}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].value->kind == ValueKind::list);
+    CHECK(result.manifest->groups[0].value->member == "e");
+  }
+
+  TEST_CASE("a zset value in a query group names its member and score columns")
+  {
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    query: {source: db, sql: \"SELECT b, p, s FROM x\"}\n"
+                         "    key: \"board:{b}\"\n"
+                         "    value: {zset: {member: p, score: s}}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].value->kind == ValueKind::zset);
+    CHECK(result.manifest->groups[0].value->member == "p");
+    CHECK(result.manifest->groups[0].value->score == "s");
+  }
+
+  TEST_CASE("set, list and zset values need a query group")
+  {
+    CHECK(all_problems(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {set: t}\n"
+                                  "  - name: y\n"
+                                  "    pattern: \"p:{n}\"\n"
+                                  "    with: {n: \"1..2\"}\n"
+                                  "    value: {list: e}\n"
+                                  "  - name: z\n"
+                                  "    keys_from: {file: keys.txt}\n"
+                                  "    value: {zset: {member: p, score: s}}\n"))
+          == std::vector<std::string>{
+              "10:13: groups[1] (\"x\").value: \"set\" is only allowed in a group with a "
+              "\"query\"",
+              "14:13: groups[2] (\"y\").value: \"list\" is only allowed in a group with a "
+              "\"query\"",
+              "17:13: groups[3] (\"z\").value: \"zset\" is only allowed in a group with a "
+              "\"query\""});
+  }
+
+  TEST_CASE("a zset value needs both member and score")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    query: {source: db, sql: \"SELECT b, p FROM x\"}\n"
+                                  "    key: \"board:{b}\"\n"
+                                  "    value: {zset: {member: p}}\n"))
+          == "11:19: groups[1] (\"x\").value.zset: missing required field \"score\"");
+  }
+
+  TEST_CASE("an unknown zset field suggests the close spelling")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    query: {source: db, sql: \"SELECT b, p, s FROM x\"}\n"
+                                  "    key: \"board:{b}\"\n"
+                                  "    value: {zset: {member: p, score: s, scroe: s}}\n"))
+          == "11:41: unknown field \"scroe\" in the zset of group \"x\" (expected one of: member, "
+             "score); did you mean \"score\"?");
+  }
+
+  TEST_CASE("a zset value must be a mapping")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    query: {source: db, sql: \"SELECT b, p FROM x\"}\n"
+                                  "    key: \"board:{b}\"\n"
+                                  "    value: {zset: p}\n"))
+          == "11:19: groups[1] (\"x\").value.zset: expected a mapping like {member: C, score: D}, "
+             "got \"p\"");
+  }
+
+  TEST_CASE("a set member column must be a non-empty string")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    query: {source: db, sql: \"SELECT u FROM x\"}\n"
+                                  "    key: \"tags:{u}\"\n"
+                                  "    value: {set: \"\"}\n"))
+          == "11:18: groups[1] (\"x\").value.set: expected a non-empty string");
+  }
+
+  TEST_CASE("a set value cannot be combined with another kind")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    query: {source: db, sql: \"SELECT u, t FROM x\"}\n"
+                                  "    key: \"tags:{u}\"\n"
+                                  "    value: {column: t, set: t}\n"))
+          == "11:24: groups[1] (\"x\").value: \"column\" and \"set\" cannot be combined");
+  }
+
+  TEST_CASE("a value without a kind lists every shape")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {params: [a]}\n"))
+          == "10:12: groups[1] (\"x\").value: expected one of {column: C}, {hash: [C...]}, "
+             "{set: C}, {list: C}, {zset: {member: C, score: D}}, {source, sql, params}, "
+             "{source, get, json_pointer, hash_from_json} or {text: T}");
+  }
+
+  // --- hash_from_json and json_pointer ----------------------------------------------------
+
+  TEST_CASE("hash_from_json is read with get")
+  {
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    keys: [a]\n"
+                         "    value: {source: api, get: \"/u/{key}\", json_pointer: /data, "
+                         "hash_from_json: true}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    const auto& value = *result.manifest->groups[0].value;
+    CHECK(value.kind == ValueKind::lookup_http);
+    CHECK(value.hash_from_json);
+    CHECK(value.json_pointer == "/data");
+  }
+
+  TEST_CASE("hash_from_json defaults to false")
+  {
+    const Manifest manifest = design_manifest();
+    const GroupSpec* group = manifest.find_group("homepage");
+    REQUIRE(group != nullptr);
+    CHECK_FALSE(group->value->hash_from_json);
+  }
+
+  TEST_CASE("hash_from_json must be a boolean")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {source: api, get: /u, hash_from_json: yes}\n"))
+          == "10:51: groups[1] (\"x\").value.hash_from_json: expected true or false, got \"yes\"");
+  }
+
+  TEST_CASE("hash_from_json needs get")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v, hash_from_json: true}\n"))
+          == "10:22: groups[1] (\"x\").value: \"hash_from_json\" needs \"get\"");
+  }
+
+  TEST_CASE("hash_from_json alone needs get")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {hash_from_json: true}\n"))
+          == "10:13: groups[1] (\"x\").value: \"hash_from_json\" needs \"get\"");
+  }
+
+  TEST_CASE("json_pointer with an sql lookup needs get")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {source: db, sql: \"SELECT 1\", json_pointer: /a}\n"))
+          == "10:42: groups[1] (\"x\").value: \"json_pointer\" needs \"get\"");
+  }
+
+  // --- keys_from --------------------------------------------------------------------------
+
+  TEST_CASE("keys_from a file resolves the path and defaults to lines")
+  {
+    const LoadResult result = parse(with_group("  - name: g\n"
+                                               "    keys_from: {file: lists/keys.txt}\n"
+                                               "    value: {source: api, get: \"/p/{key}\"}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    const GroupSpec& group = result.manifest->groups[0];
+    REQUIRE(group.keys_from.has_value());
+    CHECK(group.keys_from->file == "/etc/cw/lists/keys.txt");
+    CHECK(group.keys_from->source.empty());
+    CHECK(group.keys_from->get.empty());
+    CHECK(group.keys_from->format == KeyFormat::lines);
+    CHECK(group.keys_from->field.empty());
+    CHECK(group.keys_from->loc == Location{9, 16});
+    CHECK(group.keys_loc == Location{9, 16});
+    CHECK(group.key.empty());
+  }
+
+  TEST_CASE("keys_from keeps an absolute file path")
+  {
+    const LoadResult result = parse(with_group("  - name: g\n"
+                                               "    keys_from: {file: /srv/keys.txt}\n"
+                                               "    value: {text: v}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].keys_from->file == "/srv/keys.txt");
+  }
+
+  TEST_CASE("keys_from over http names the source and the path")
+  {
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    keys_from: {source: api, get: \"/top.json?limit=100\", field: id}\n"
+                         "    key: \"product:{id}\"\n"
+                         "    value: {source: api, get: \"/products/{id}\"}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    const GroupSpec& group = result.manifest->groups[0];
+    REQUIRE(group.keys_from.has_value());
+    CHECK(group.keys_from->source == "api");
+    CHECK(group.keys_from->get == "/top.json?limit=100");
+    CHECK(group.keys_from->file.empty());
+    CHECK(group.keys_from->format == KeyFormat::json);
+    CHECK(group.keys_from->field == "id");
+    CHECK(group.key == "product:{id}");
+  }
+
+  TEST_CASE("keys_from takes its default format from the extension")
+  {
+    const std::vector<std::pair<std::string, KeyFormat>> cases = {
+        {"{file: k.jsonl, field: id}", KeyFormat::jsonl},
+        {"{file: k.ndjson, field: id}", KeyFormat::jsonl},
+        {"{file: k.csv, field: id}", KeyFormat::csv},
+        {"{file: K.CSV, field: id}", KeyFormat::csv},
+        {"{file: k.json}", KeyFormat::json},
+        {"{file: sitemap.xml}", KeyFormat::sitemap},
+        {"{file: k.txt}", KeyFormat::lines},
+        {"{file: keys}", KeyFormat::lines},
+        {"{file: dir.d/keys}", KeyFormat::lines},
+        {"{source: api, get: \"/sitemap.xml?page=2\"}", KeyFormat::sitemap},
+        {"{source: api, get: \"/export?as=keys.csv\"}", KeyFormat::lines},
+        {"{source: api, get: /keys.ndjson, field: k}", KeyFormat::jsonl},
+    };
+    for (const auto& [keys_from, format] : cases) {
+      CAPTURE(keys_from);
+      const LoadResult result = parse(with_group("  - name: g\n"
+                                                 "    keys_from: "
+                                                 + keys_from
+                                                 + "\n"
+                                                   "    value: {text: v}\n"));
+      INFO(cachewarm::manifest::to_string(result.diagnostics));
+      REQUIRE(result.manifest.has_value());
+      CHECK(result.manifest->groups[0].keys_from->format == format);
+    }
+  }
+
+  TEST_CASE("an explicit keys_from format overrides the extension")
+  {
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    keys_from: {file: export.txt, format: csv, field: sku}\n"
+                         "    key: \"sku:{sku}\"\n"
+                         "    value: {text: v}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].keys_from->format == KeyFormat::csv);
+    CHECK(result.manifest->groups[0].keys_from->field == "sku");
+  }
+
+  TEST_CASE("keys_from json accepts an optional field")
+  {
+    const LoadResult result = parse(with_group("  - name: g\n"
+                                               "    keys_from: {file: k.json, field: slug}\n"
+                                               "    value: {text: v}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.manifest->groups[0].keys_from->field == "slug");
+  }
+
+  TEST_CASE("keys_from group templates are not checked against fields")
+  {
+    const LoadResult result =
+        parse(with_group("  - name: g\n"
+                         "    keys_from: {file: k.csv, field: id}\n"
+                         "    key: \"item:{id}:{lang}\"\n"
+                         "    value: {source: db, sql: \"SELECT v FROM t WHERE a = ? AND b = ?\", "
+                         "params: [\"{id}\", \"{anything}\"]}\n"
+                         "  - name: h\n"
+                         "    keys_from: {file: k.txt}\n"
+                         "    value: {text: \"{whatever}\"}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    CHECK(result.manifest.has_value());
+  }
+
+  TEST_CASE("keys_from group templates still have their syntax checked")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.txt}\n"
+                                  "    value: {source: api, get: \"/p/{key\"}\n"))
+          == "10:31: groups[1] (\"x\").value.get: unclosed '{' at column 4");
+  }
+
+  TEST_CASE("a keys_from key template without variables is rejected")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.txt}\n"
+                                  "    key: fixed\n"
+                                  "    value: {text: v}\n"))
+          == "10:10: groups[1] (\"x\").key: the key template has no variable, so every key read "
+             "would write the same key");
+  }
+
+  TEST_CASE("a keys_from key template syntax error is reported")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.txt}\n"
+                                  "    key: \"a:{key\"\n"
+                                  "    value: {text: v}\n"))
+          == "10:10: groups[1] (\"x\").key: unclosed '{' at column 3");
+  }
+
+  TEST_CASE("keys_from cannot be combined with another key source")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    keys_from: {file: k.txt}\n"
+                                  "    value: {text: v}\n"))
+          == "10:5: groups[1] (\"x\"): \"keys_from\" cannot be combined with \"keys\" (a group has "
+             "exactly one key source: keys, pattern, query or keys_from)");
+  }
+
+  TEST_CASE("keys_from must be a mapping")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: keys.txt\n"
+                                  "    value: {text: v}\n"))
+          == "9:16: groups[1] (\"x\").keys_from: expected a mapping like {file: keys.txt} or "
+             "{source: api, get: /keys.json}, got \"keys.txt\"");
+  }
+
+  TEST_CASE("keys_from needs a file or a get")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {format: lines}\n"
+                                  "    value: {text: v}\n"))
+          == "9:16: groups[1] (\"x\").keys_from: expected {file: PATH} or {source: S, get: PATH}");
+  }
+
+  TEST_CASE("keys_from file and get cannot be combined")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {get: /k.txt, source: api, file: k.txt}\n"
+                                  "    value: {text: v}\n"))
+          == "9:43: groups[1] (\"x\").keys_from: \"get\" and \"file\" cannot be combined");
+  }
+
+  TEST_CASE("keys_from source needs get and get needs source")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {source: api}\n"
+                                  "    value: {text: v}\n"))
+          == "9:16: groups[1] (\"x\").keys_from: \"source\" needs \"get\"");
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {get: /k.txt}\n"
+                                  "    value: {text: v}\n"))
+          == "9:16: groups[1] (\"x\").keys_from: \"get\" needs \"source\"");
+  }
+
+  TEST_CASE("keys_from file does not take a source")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.txt, source: api}\n"
+                                  "    value: {text: v}\n"))
+          == "9:30: groups[1] (\"x\").keys_from: \"source\" is not allowed with \"file\"");
+  }
+
+  TEST_CASE("keys_from get needs an http source")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {source: db, get: /k.txt}\n"
+                                  "    value: {text: v}\n"))
+          == "9:25: group \"x\": source \"db\" is a sqlite source; \"keys_from.get\" needs an http "
+             "source");
+  }
+
+  TEST_CASE("keys_from get names a defined source")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {source: cms, get: /k.txt}\n"
+                                  "    value: {text: v}\n"))
+          == "9:25: group \"x\": unknown source \"cms\" (defined: db, api)");
+  }
+
+  TEST_CASE("keys_from get may not use template variables")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {source: api, get: \"/k/{day}/{n}.txt\"}\n"
+                                  "    value: {text: v}\n"))
+          == "9:35: groups[1] (\"x\").keys_from.get: template variables are not allowed here "
+             "(found {day}, {n})");
+  }
+
+  TEST_CASE("keys_from get has its template syntax checked")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {source: api, get: \"/k}\"}\n"
+                                  "    value: {text: v}\n"))
+          == "9:35: groups[1] (\"x\").keys_from.get: unmatched '}' at column 3");
+  }
+
+  TEST_CASE("keys_from jsonl and csv need a field")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.csv}\n"
+                                  "    value: {text: v}\n"))
+          == "9:16: groups[1] (\"x\").keys_from: format csv needs \"field\"");
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.txt, format: jsonl}\n"
+                                  "    value: {text: v}\n"))
+          == "9:38: groups[1] (\"x\").keys_from: format jsonl needs \"field\"");
+  }
+
+  TEST_CASE("keys_from lines and sitemap take no field")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.txt, field: id}\n"
+                                  "    value: {text: v}\n"))
+          == "9:30: groups[1] (\"x\").keys_from: \"field\" is not allowed with format lines");
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {source: api, get: /sitemap.xml, field: loc}\n"
+                                  "    value: {text: v}\n"))
+          == "9:49: groups[1] (\"x\").keys_from: \"field\" is not allowed with format sitemap");
+  }
+
+  TEST_CASE("an unknown keys_from format lists the formats")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.csv, format: tsv, field: id}\n"
+                                  "    value: {text: v}\n"))
+          == "9:38: groups[1] (\"x\").keys_from.format: invalid format \"tsv\" (expected lines, "
+             "jsonl, csv, json or sitemap)");
+  }
+
+  TEST_CASE("an unknown keys_from field suggests the close spelling")
+  {
+    CHECK(all_problems(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.txt, feild: id}\n"
+                                  "    value: {text: v}\n"))
+          == std::vector<std::string>{
+              "9:30: unknown field \"feild\" in the keys_from of group \"x\" (expected one of: "
+              "file, source, get, format, field); did you mean \"field\"?"});
+  }
+
+  TEST_CASE("a misspelt keys_from field also leaves csv without its field")
+  {
+    CHECK(all_problems(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.csv, feild: id}\n"
+                                  "    value: {text: v}\n"))
+          == std::vector<std::string>{
+              "9:16: groups[1] (\"x\").keys_from: format csv needs \"field\"",
+              "9:30: unknown field \"feild\" in the keys_from of group \"x\" (expected one of: "
+              "file, source, get, format, field); did you mean \"field\"?"});
+  }
+
+  TEST_CASE("a keys_from field must be a non-empty string")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys_from: {file: k.csv, field: \"\"}\n"
+                                  "    value: {text: v}\n"))
+          == "9:37: groups[1] (\"x\").keys_from.field: expected a non-empty string");
   }
 
   TEST_CASE("hostile input never throws or hangs")

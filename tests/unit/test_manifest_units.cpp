@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstddef>
+#include <limits>
 #include <string>
 
 using cachewarm::core::Errc;
@@ -215,6 +217,69 @@ TEST_SUITE("manifest::units")
     for (const char* text : {"", "%", "-5%", "abc", "10", "5x", "10 %"}) {
       CAPTURE(text);
       CHECK_FALSE(manifest::parse_jitter(text));
+    }
+  }
+
+  TEST_CASE("parse_size accepts plain bytes")
+  {
+    CHECK(manifest::parse_size("65536").value() == 65536);
+    CHECK(manifest::parse_size("1").value() == 1);
+    CHECK(manifest::parse_size("0").value() == 0);
+  }
+
+  TEST_CASE("parse_size accepts binary units")
+  {
+    CHECK(manifest::parse_size("512KiB").value() == 512 * 1024);
+    CHECK(manifest::parse_size("8MiB").value() == 8 * 1024 * 1024);
+    CHECK(manifest::parse_size("1GiB").value() == std::size_t{1024} * 1024 * 1024);
+    CHECK(manifest::parse_size("0MiB").value() == 0);
+  }
+
+  TEST_CASE("parse_size accepts decimal units")
+  {
+    CHECK(manifest::parse_size("100kB").value() == 100000);
+    CHECK(manifest::parse_size("10MB").value() == 10000000);
+    CHECK(manifest::parse_size("2GB").value() == std::size_t{2000000000});
+  }
+
+  TEST_CASE("parse_size accepts the largest representable byte count")
+  {
+    CHECK(manifest::parse_size("18446744073709551615").value()
+          == std::numeric_limits<std::size_t>::max());
+    CHECK(manifest::parse_size("17179869183GiB").value()
+          == std::size_t{17179869183} * 1024 * 1024 * 1024);
+  }
+
+  TEST_CASE("parse_size rejects malformed text with the documented message")
+  {
+    const auto result = manifest::parse_size("8mb");
+    REQUIRE_FALSE(result);
+    CHECK(result.error().code == Errc::manifest);
+    CHECK(result.error().message == R"(invalid size "8mb" (expected e.g. 65536, 512KiB or 8MiB))");
+  }
+
+  TEST_CASE("parse_size rejects wrong case, spaces, signs, decimals, bare units and overflow")
+  {
+    for (const char* text : {"",
+                             "KiB",
+                             "8 MiB",
+                             " 8MiB",
+                             "8MiB ",
+                             "-1",
+                             "+1",
+                             "1.5MiB",
+                             "8kib",
+                             "8KB",
+                             "8mB",
+                             "8M",
+                             "8B",
+                             "8MiBs",
+                             "0x10",
+                             "18446744073709551616",
+                             "17179869184GiB",
+                             "99999999999999999999999"}) {
+      CAPTURE(text);
+      CHECK_FALSE(manifest::parse_size(text));
     }
   }
 

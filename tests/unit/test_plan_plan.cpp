@@ -456,48 +456,27 @@ TEST_SUITE("plan::plan")
     CHECK_FALSE(plan.groups[0].key_count.has_value());
   }
 
-  TEST_CASE("a query on a postgres source is not supported yet, at the query")
+  TEST_CASE("postgres queries, postgres lookups and HTTP lookups are planned")
   {
-    GroupSpec spec = group("orders");
-    spec.keys.clear();
-    spec.query = QuerySpec{"db", "SELECT id FROM orders", Location{14, 12}};
-    spec.key = "order:{id}";
-    Manifest manifest = manifest_with({spec});
+    GroupSpec orders = group("orders");
+    orders.keys.clear();
+    orders.query = QuerySpec{"db", "SELECT id FROM orders", Location{14, 12}};
+    orders.key = "order:{id}";
+    GroupSpec pages = group("pages");
+    pages.value = ValueSpec{};
+    pages.value->kind = ValueKind::lookup_http;
+    pages.value->source = "api";
+    pages.value->get = "/pages/{key}";
+    GroupSpec blobs = group("after-deploy");
+    blobs.value = ValueSpec{};
+    blobs.value->kind = ValueKind::lookup_sql;
+    blobs.value->source = "db";
+    blobs.value->sql = "SELECT body FROM blobs WHERE name = $1";
+    blobs.value->params = {"{key}"};
+    Manifest manifest = manifest_with({orders, pages, blobs});
     manifest.sources.push_back(source("db", SourceKind::postgres));
-    CHECK(problems(manifest)
-          == Strings{"m.yaml:14:12: group \"orders\": postgres source \"db\" is not supported yet "
-                     "(sqlite sources are)"});
-  }
-
-  TEST_CASE("an HTTP lookup is not supported yet, at the value")
-  {
-    GroupSpec spec = group("pages");
-    spec.value = ValueSpec{};
-    spec.value->kind = ValueKind::lookup_http;
-    spec.value->source = "api";
-    spec.value->get = "/pages/{key}";
-    spec.value->loc = Location{20, 12};
-    Manifest manifest = manifest_with({spec});
     manifest.sources.push_back(source("api", SourceKind::http));
-    CHECK(problems(manifest)
-          == Strings{"m.yaml:20:12: group \"pages\": http source \"api\" is not supported yet "
-                     "(sqlite sources are)"});
-  }
-
-  TEST_CASE("an SQL lookup on a postgres source is not supported yet, at the value")
-  {
-    GroupSpec spec = group("after-deploy");
-    spec.value = ValueSpec{};
-    spec.value->kind = ValueKind::lookup_sql;
-    spec.value->source = "orders";
-    spec.value->sql = "SELECT body FROM blobs WHERE name = $1";
-    spec.value->params = {"{key}"};
-    spec.value->loc = Location{31, 12};
-    Manifest manifest = manifest_with({spec});
-    manifest.sources.push_back(source("orders", SourceKind::postgres));
-    CHECK(problems(manifest)
-          == Strings{"m.yaml:31:12: group \"after-deploy\": postgres source \"orders\" is not "
-                     "supported yet (sqlite sources are)"});
+    CHECK(group_names(plan_ok(manifest)) == Strings{"orders", "pages", "after-deploy"});
   }
 
   TEST_CASE("sqlite queries and lookups are supported")
@@ -545,7 +524,7 @@ TEST_SUITE("plan::plan")
     CHECK(group_names(plan_ok(manifest, options)) == Strings{"uses-main"});
   }
 
-  TEST_CASE("every unsupported feature of a parsed manifest is reported at its location")
+  TEST_CASE("the only unsupported feature of DESIGN's sources and targets is a cluster target")
   {
     constexpr std::string_view text = R"(version: 1
 targets:
@@ -578,16 +557,11 @@ groups:
     const auto loaded = cachewarm::manifest::parse_manifest(text, "m.yaml", "/etc/cw", no_env());
     REQUIRE_MESSAGE(loaded.diagnostics.empty(), cachewarm::manifest::to_string(loaded.diagnostics));
     REQUIRE(loaded.manifest.has_value());
-    // In run order: pages (priority 10), then orders, everywhere, products.
     CHECK(problems(*loaded.manifest)
-          == Strings{"m.yaml:19:12: group \"pages\": http source \"api\" is not supported yet "
-                     "(sqlite sources are)",
-                     "m.yaml:13:12: group \"orders\": postgres source \"orders\" is not supported "
-                     "yet (sqlite sources are)",
-                     "m.yaml:4:3: target \"eu\": cluster targets are not supported yet"});
+          == Strings{"m.yaml:4:3: target \"eu\": cluster targets are not supported yet"});
   }
 
-  TEST_CASE("a parsed manifest's -g selection avoids unsupported groups")
+  TEST_CASE("a parsed manifest's -g selection plans only the chosen group")
   {
     constexpr std::string_view text = R"(version: 1
 targets:

@@ -14,6 +14,9 @@
 using namespace std::chrono_literals;
 using cachewarm::core::Entry;
 using cachewarm::core::HashValue;
+using cachewarm::core::ListValue;
+using cachewarm::core::SetValue;
+using cachewarm::core::ZSetValue;
 using cachewarm::sinks::ClassifiedReply;
 using cachewarm::sinks::classify_reply;
 using cachewarm::sinks::RedisArgv;
@@ -114,21 +117,52 @@ TEST_SUITE("sinks::redis_argv")
     CHECK(argv.to_strings() == Strings{"SET", "k", ""});
   }
 
-  TEST_CASE("a hash entry is EVAL script 1 key only_missing ttl then field/value pairs")
+  TEST_CASE("a hash entry is EVAL script 1 key only_missing ttl HSET then field/value pairs")
   {
     RedisArgv argv;
     const Strings args =
         build(argv, hash_entry("product:1", {{"name", "lamp"}, {"price", "9.5"}}, 0ms, false));
-    REQUIRE(args.size() == 10);
+    REQUIRE(args.size() == 11);
     CHECK(args[0] == "EVAL");
     CHECK(args[2] == "1");
     CHECK(args[3] == "product:1");
     CHECK(args[4] == "0");
     CHECK(args[5] == "0");
-    CHECK(Strings(args.begin() + 6, args.end()) == Strings{"name", "lamp", "price", "9.5"});
+    CHECK(args[6] == "HSET");
+    CHECK(Strings(args.begin() + 7, args.end()) == Strings{"name", "lamp", "price", "9.5"});
   }
 
-  TEST_CASE("the hash script checks EXISTS, replaces the hash and sets the TTL")
+  TEST_CASE("a set entry adds its members with SADD through the replace script")
+  {
+    RedisArgv argv;
+    const Entry entry{"tags:1", SetValue{{"red", "blue"}}, 60s, false};
+    argv.build(entry);
+    const Strings args = argv.to_strings();
+    CHECK(Strings(args.begin() + 2, args.end())
+          == Strings{"1", "tags:1", "0", "60000", "SADD", "red", "blue"});
+  }
+
+  TEST_CASE("a zset entry passes score member pairs to ZADD")
+  {
+    RedisArgv argv;
+    const Entry entry{"board", ZSetValue{{{"10", "ada"}, {"2.5", "bob"}}}, 0ms, true};
+    argv.build(entry);
+    const Strings args = argv.to_strings();
+    CHECK(Strings(args.begin() + 2, args.end())
+          == Strings{"1", "board", "1", "0", "ZADD", "10", "ada", "2.5", "bob"});
+  }
+
+  TEST_CASE("a list entry keeps its order with RPUSH")
+  {
+    RedisArgv argv;
+    const Entry entry{"recent", ListValue{{"c", "a", "b"}}, 0ms, false};
+    argv.build(entry);
+    const Strings args = argv.to_strings();
+    CHECK(Strings(args.begin() + 2, args.end())
+          == Strings{"1", "recent", "0", "0", "RPUSH", "c", "a", "b"});
+  }
+
+  TEST_CASE("the replace script checks EXISTS, replaces the key in chunks and sets the TTL")
   {
     RedisArgv argv;
     const Strings args = build(argv, hash_entry("h", {{"f", "v"}}, 0ms, false));
@@ -136,7 +170,8 @@ TEST_SUITE("sinks::redis_argv")
     const std::string& script = args[1];
     CHECK(contains(script, "redis.call('EXISTS', KEYS[1])"));
     CHECK(contains(script, "redis.call('DEL', KEYS[1])"));
-    CHECK(contains(script, "redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])"));
+    CHECK(contains(script, "redis.call(ARGV[3], KEYS[1], unpack(ARGV, i, math.min(i + 999, n)))"));
+    CHECK(contains(script, "for i = 4, n, 1000 do"));
     CHECK(contains(script, "redis.call('PEXPIRE', KEYS[1], ARGV[2])"));
   }
 
@@ -144,12 +179,12 @@ TEST_SUITE("sinks::redis_argv")
   {
     RedisArgv argv;
     const Strings args = build(argv, hash_entry("h", {{"f", "v"}}, 30s, true));
-    REQUIRE(args.size() == 8);
+    REQUIRE(args.size() == 9);
     CHECK(args[3] == "h");
     CHECK(args[4] == "1");
     CHECK(args[5] == "30000");
-    CHECK(args[6] == "f");
-    CHECK(args[7] == "v");
+    CHECK(args[7] == "f");
+    CHECK(args[8] == "v");
   }
 
   TEST_CASE("a hash entry never gets SET options")
@@ -166,7 +201,7 @@ TEST_SUITE("sinks::redis_argv")
   {
     RedisArgv argv;
     const Strings args = build(argv, hash_entry("h", {}, 0ms, false));
-    REQUIRE(args.size() == 6);
+    REQUIRE(args.size() == 7);
     CHECK(args[0] == "EVAL");
     CHECK(args[3] == "h");
   }
@@ -192,10 +227,10 @@ TEST_SUITE("sinks::redis_argv")
     RedisArgv argv;
     const Strings args =
         build(argv, hash_entry(std::string("k\0", 2), {{field, value}}, 0ms, false));
-    REQUIRE(args.size() == 8);
+    REQUIRE(args.size() == 9);
     CHECK(args[3] == std::string("k\0", 2));
-    CHECK(args[6] == field);
-    CHECK(args[7] == value);
+    CHECK(args[7] == field);
+    CHECK(args[8] == value);
   }
 
   TEST_CASE("newlines, CR and spaces are not split or escaped")

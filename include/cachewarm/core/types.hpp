@@ -15,9 +15,23 @@ struct HashValue {
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
-// The shape of a value to warm. Strings are binary-safe. More shapes (set, zset, list) join the
-// variant later; sinks must handle every alternative.
-using Value = std::variant<std::string, HashValue>;
+// A Redis set: members in the order they were produced (duplicates collapse in Redis).
+struct SetValue {
+  std::vector<std::string> members;
+};
+
+// A Redis sorted set: (score, member) pairs; scores are decimal text as Redis reads them.
+struct ZSetValue {
+  std::vector<std::pair<std::string, std::string>> entries;
+};
+
+// A Redis list, in order (RPUSH).
+struct ListValue {
+  std::vector<std::string> items;
+};
+
+// The shape of a value to warm. Strings are binary-safe; sinks must handle every alternative.
+using Value = std::variant<std::string, HashValue, SetValue, ZSetValue, ListValue>;
 
 // One key ready to be written to a sink.
 struct Entry {

@@ -113,12 +113,12 @@ enum class KeyFormat {
 };
 
 struct KeysFromSpec {
-  std::string file;   // resolved like sqlite paths; or:
-  std::string source; // an http source, with
-  std::string get;    // the path to GET (no template variables)
+  std::string file;                    // resolved like sqlite paths; or:
+  std::string source;                  // an http source, with
+  std::string get;                     // the path to GET (no template variables)
   KeyFormat format = KeyFormat::lines; // default from the extension (.jsonl/.ndjson, .csv, .json,
                                        // .xml) of `file` or `get`, else lines
-  std::string field;  // jsonl/json objects/csv: required; else empty
+  std::string field;                   // jsonl/json objects/csv: required; else empty
   Location loc;
 };
 

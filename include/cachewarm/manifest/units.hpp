@@ -3,6 +3,7 @@
 #include "cachewarm/core/result.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,6 +55,13 @@ core::Result<Range> parse_range(std::string_view text);
 // Parses `10%` (0..100) or a duration.
 // Errors: "invalid jitter \"x\" (expected a percentage like 10% or a duration like 5m)".
 core::Result<Jitter> parse_jitter(std::string_view text);
+
+// Parses a byte count: plain bytes (`65536`), binary units `KiB`, `MiB`, `GiB` (`512KiB`,
+// `8MiB`) or decimal units `kB`, `MB`, `GB` (`100kB`, `10MB`); a non-negative integer and an
+// optional unit, nothing else (`0` is allowed; callers check their own minimum).
+// Errors (Errc::manifest): "invalid size \"x\" (expected e.g. 65536, 512KiB or 8MiB)", also for
+// sizes that do not fit a std::size_t.
+core::Result<std::size_t> parse_size(std::string_view text);
 
 // Formats a duration in the largest unit that divides it exactly (`7200000ms` -> "2h").
 std::string format_duration(std::chrono::milliseconds duration);

@@ -16,8 +16,9 @@ class RedisArgv {
 public:
   // Builds the single command that writes `entry`:
   // - string: SET key value [PX ttl] [NX]
-  // - hash:   EVAL <replace-hash script> 1 key only_missing ttl_ms field value ...
-  //           (atomic: skips an existing key when only_missing, else replaces the whole hash)
+  // - hash, set, zset, list: EVAL <replace script> 1 key only_missing ttl_ms HSET|SADD|ZADD|RPUSH
+  //   elements... (atomic: skips an existing key when only_missing, else replaces it whole;
+  //   zset elements are score member pairs, hash elements field value pairs)
   void build(const core::Entry& entry);
 
   int argc() const { return static_cast<int>(m_argv.size()); }
@@ -46,7 +47,7 @@ struct ClassifiedReply {
 enum class ReplyType { string, array, integer, nil, status, error };
 
 // Classifies the reply to a command built by RedisArgv: SET gives +OK (written) or nil
-// (NX and key existed: skipped); the hash script gives :1 (written) or :0 (skipped); an error
+// (NX and key existed: skipped); the replace script gives :1 (written) or :0 (skipped); an error
 // reply is a failure whose kind comes from its first word (WRONGTYPE -> wrongtype, OOM -> oom,
 // READONLY -> readonly, NOPERM or NOAUTH -> noperm, BUSY -> busy, LOADING -> loading, else
 // redis_error).

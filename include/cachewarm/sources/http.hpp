@@ -1,5 +1,9 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/template.hpp"
+#include "cachewarm/sources/source.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -9,10 +13,6 @@
 #include <utility>
 #include <vector>
 
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/core/template.hpp"
-#include "cachewarm/sources/source.hpp"
-
 namespace cachewarm::sources {
 
 struct HttpOptions {
@@ -21,17 +21,19 @@ struct HttpOptions {
   std::vector<std::pair<std::string, std::string>> headers; // values are secrets: never logged
   std::chrono::milliseconds timeout{5000};
   std::chrono::milliseconds connect_timeout{2000};
-  std::size_t concurrency = 16;  // transfers in flight
-  double rate_per_second = 0.0;  // requests per second for this source, 0 = unlimited
-  int retries = 2;               // extra attempts on connection errors, timeouts, 429 and 5xx
+  std::size_t concurrency = 16; // transfers in flight
+  double rate_per_second = 0.0; // requests per second for this source, 0 = unlimited
+  int retries = 2;              // extra attempts on connection errors, timeouts, 429 and 5xx
   std::size_t max_body = 8 * 1024 * 1024;
   std::chrono::milliseconds retry_base{100}; // backoff: capped exponential with full jitter,
   std::chrono::milliseconds retry_cap{5000}; // a Retry-After header wins when present
 };
 
 // Once per process, before any thread starts: curl_global_init. Safe to call more than once.
-void
-http_global_init();
+void http_global_init();
+
+// Once per process, after every HTTP source is gone and no thread is left: curl_global_cleanup.
+void http_global_cleanup();
 
 // A per-key HTTP GET: `base_url` + `get` rendered over the row's `fields` + `{key}` with every
 // variable percent-encoded. One curl multi handle drives up to `concurrency` transfers with
@@ -44,16 +46,14 @@ http_global_init();
 // `invalid_json` (json_pointer or hash_from_json on a body that is not JSON, or hash_from_json on
 // a non-object).
 // Errors (Errc::manifest): the template names an unknown variable; an invalid json_pointer.
-core::Result<std::unique_ptr<ValueResolver>>
-open_http_lookup(const HttpOptions& options,
-                 const core::Template& get,
-                 const std::string& json_pointer,
-                 bool hash_from_json,
-                 std::span<const std::string> fields);
+core::Result<std::unique_ptr<ValueResolver>> open_http_lookup(const HttpOptions& options,
+                                                              const core::Template& get,
+                                                              const std::string& json_pointer,
+                                                              bool hash_from_json,
+                                                              std::span<const std::string> fields);
 
 // GETs `base_url` + `path` once (with the same retries, timeouts and size limit) and returns the
 // body. Errors: Errc::source naming the URL (without secrets) and the reason.
-core::Result<std::string>
-http_fetch(const HttpOptions& options, std::string_view path);
+core::Result<std::string> http_fetch(const HttpOptions& options, std::string_view path);
 
 } // namespace cachewarm::sources

@@ -1,12 +1,12 @@
 #pragma once
 
-#include <memory>
-#include <optional>
-#include <string>
-
 #include "cachewarm/core/result.hpp"
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/sources/source.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
 
 namespace cachewarm::sources {
 
@@ -24,10 +24,12 @@ struct KeyListOptions {
 // {url, path} (path = the URL's path and query). The key is `key` rendered over the fields, or
 // the key field itself. A row that cannot give a key (a line that is not JSON, a missing member,
 // a short CSV row) is a failure of kind `bad_key_row` naming its line number.
+// A row whose key comes out empty is a `bad_key_row` failure too.
 // Errors: Errc::source (cannot open the file); Errc::manifest (csv header lacks `field`, the key
-// template names an unknown field, json/jsonl/csv without `field`).
-core::Result<std::unique_ptr<KeySource>>
-open_key_file(const std::string& path, const KeyListOptions& options);
+// template names an unknown field, jsonl/csv without `field`, a json array of objects without
+// `field`).
+core::Result<std::unique_ptr<KeySource>> open_key_file(const std::string& path,
+                                                       const KeyListOptions& options);
 
 // The same, over a document already in memory (e.g. fetched over HTTP); `origin` names it in
 // messages. Errors: as open_key_file, plus Errc::source when a json or sitemap document does

@@ -1,15 +1,15 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/core/template.hpp"
+#include "cachewarm/sources/source.hpp"
+
 #include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/core/template.hpp"
-#include "cachewarm/sources/source.hpp"
 
 namespace cachewarm::sources {
 
@@ -22,11 +22,10 @@ namespace cachewarm::sources {
 // Errors: Errc::source when the server cannot be reached or authentication fails (the message
 // names host and port, never the password); Errc::manifest when the SQL does not prepare or the
 // key template names a column the query does not return.
-core::Result<std::unique_ptr<KeySource>>
-open_postgres_query(const std::string& conninfo,
-                    const std::string& sql,
-                    const core::Template& key,
-                    std::size_t fetch_size = 1000);
+core::Result<std::unique_ptr<KeySource>> open_postgres_query(const std::string& conninfo,
+                                                             const std::string& sql,
+                                                             const core::Template& key,
+                                                             std::size_t fetch_size = 1000);
 
 // A per-key lookup: `sql` with $1..$N bound from `params` (templates over `fields` + `{key}`; never
 // spliced into SQL), prepared once and sent for a whole batch of keys in libpq pipeline mode (one
@@ -40,7 +39,6 @@ open_postgres_lookup(const std::string& conninfo,
                      std::span<const std::string> fields);
 
 // `conninfo` with any password replaced by `***` (URI userinfo and `password=` keywords).
-std::string
-redact_conninfo(std::string_view conninfo);
+std::string redact_conninfo(std::string_view conninfo);
 
 } // namespace cachewarm::sources

@@ -26,6 +26,20 @@ core::Result<std::unique_ptr<ValueResolver>> make_hash_value(std::span<const std
 core::Result<std::unique_ptr<ValueResolver>> make_text_value(const core::Template& text,
                                                              std::span<const std::string> fields);
 
+// The kind of collection a grouped value builds.
+enum class Collection { set, zset, list };
+
+// Value = a collection built from every run of consecutive rows sharing a key (the query must
+// ORDER BY the key's columns): set and list take `member`, zset takes `member` and `score`.
+// A row whose member is NULL adds nothing; a key left with no member is `not_found`; a zset score
+// that is not a number fails the key as `invalid_score`. The last key is emitted by finish().
+// Errors (Errc::manifest): a column is not in the query's columns.
+core::Result<std::unique_ptr<ValueResolver>>
+make_grouped_value(Collection collection,
+                   std::string_view member,
+                   std::string_view score,
+                   std::span<const std::string> fields);
+
 // The names value templates may use for rows of a source with `fields`: the fields then "key".
 std::vector<std::string> template_names(std::span<const std::string> fields);
 

@@ -1,9 +1,9 @@
-#include "cachewarm/exec/rate_limiter.hpp"
+#include "cachewarm/core/rate_limiter.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace cachewarm::exec {
+namespace cachewarm::core {
 
 namespace {
 
@@ -59,4 +59,4 @@ RateLimiter::reserve(std::uint64_t tokens)
   return std::chrono::nanoseconds(static_cast<std::chrono::nanoseconds::rep>(wait_ns));
 }
 
-} // namespace cachewarm::exec
+} // namespace cachewarm::core

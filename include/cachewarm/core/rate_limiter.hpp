@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <mutex>
 
-namespace cachewarm::exec {
+namespace cachewarm::core {
 
 // A token bucket shared by every worker writing to one target. Thread-safe.
 // Tokens accrue continuously at `per_second`; the bucket holds at most `burst` tokens
@@ -32,4 +32,4 @@ private:
   std::chrono::steady_clock::time_point m_last;
 };
 
-} // namespace cachewarm::exec
+} // namespace cachewarm::core

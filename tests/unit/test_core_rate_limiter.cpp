@@ -1,5 +1,5 @@
 #include "cachewarm/core/clock.hpp"
-#include "cachewarm/exec/rate_limiter.hpp"
+#include "cachewarm/core/rate_limiter.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,10 +10,10 @@
 #include <vector>
 
 using cachewarm::core::ManualClock;
-using cachewarm::exec::RateLimiter;
+using cachewarm::core::RateLimiter;
 using namespace std::chrono_literals;
 
-TEST_SUITE("exec::rate_limiter")
+TEST_SUITE("core::rate_limiter")
 {
   TEST_CASE("a non-positive rate is unlimited")
   {

@@ -1,0 +1,705 @@
+#include "cachewarm/sources/postgres.hpp"
+
+#include "cachewarm/sources/values.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cachewarm::sources {
+
+namespace {
+
+using Connection = std::unique_ptr<PGconn, decltype(&PQfinish)>;
+using PgResult = std::unique_ptr<PGresult, decltype(&PQclear)>;
+using ConninfoOptions = std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)>;
+using PgBytes = std::unique_ptr<unsigned char, decltype(&PQfreemem)>;
+
+constexpr Oid k_bytea_oid = 17;
+constexpr const char* k_lookup_statement = "cw_lookup";
+constexpr std::string_view k_redacted = "***";
+
+// --- Conninfo redaction (pure) ----------------------------------------------------------------
+
+bool
+starts_with_nocase(std::string_view text, std::string_view prefix)
+{
+  return text.size() >= prefix.size()
+         && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+              return std::tolower(static_cast<unsigned char>(a))
+                     == std::tolower(static_cast<unsigned char>(b));
+            });
+}
+
+bool
+equals_nocase(std::string_view a, std::string_view b)
+{
+  return a.size() == b.size() && starts_with_nocase(a, b);
+}
+
+bool
+is_uri(std::string_view conninfo)
+{
+  return starts_with_nocase(conninfo, "postgresql://")
+         || starts_with_nocase(conninfo, "postgres://");
+}
+
+bool
+is_space(char c)
+{
+  return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
+
+// A part of the conninfo to replace by `replacement` when redacting.
+struct Span {
+  std::size_t pos = 0;
+  std::size_t len = 0;
+  std::string replacement;
+};
+
+std::string redact(std::string_view conninfo);
+
+// The password parts of a libpq URI: the userinfo password (libpq takes the userinfo up to the
+// first '@' before any '/') and `password=` query parameters.
+std::vector<Span>
+uri_password_spans(std::string_view uri)
+{
+  std::vector<Span> spans;
+  const std::size_t authority = uri.find("://") + 3;
+  const std::size_t stop = uri.find_first_of("@/", authority);
+  if (stop != std::string_view::npos && uri[stop] == '@') {
+    const std::size_t colon = uri.find(':', authority);
+    if (colon < stop) {
+      spans.push_back(Span{colon + 1, stop - colon - 1, std::string(k_redacted)});
+    }
+  }
+  const std::size_t query = uri.find('?', authority);
+  if (query == std::string_view::npos) {
+    return spans;
+  }
+  std::size_t pos = query + 1;
+  while (pos <= uri.size()) {
+    std::size_t end = uri.find('&', pos);
+    if (end == std::string_view::npos) {
+      end = uri.size();
+    }
+    const std::string_view param = uri.substr(pos, end - pos);
+    const std::size_t equals = param.find('=');
+    if (equals != std::string_view::npos && equals_nocase(param.substr(0, equals), "password")) {
+      spans.push_back(Span{pos + equals + 1, param.size() - equals - 1, std::string(k_redacted)});
+    }
+    pos = end + 1;
+  }
+  return spans;
+}
+
+// The password values of a `key = value ...` conninfo (values bare or single-quoted, with
+// backslash escapes), plus any dbname that is itself a connection string, redacted in turn.
+std::vector<Span>
+keyword_password_spans(std::string_view text)
+{
+  std::vector<Span> spans;
+  std::size_t pos = 0;
+  const std::size_t size = text.size();
+  while (pos < size) {
+    while (pos < size && is_space(text[pos])) {
+      ++pos;
+    }
+    const std::size_t key_begin = pos;
+    while (pos < size && text[pos] != '=' && !is_space(text[pos])) {
+      ++pos;
+    }
+    const std::string_view key = text.substr(key_begin, pos - key_begin);
+    while (pos < size && is_space(text[pos])) {
+      ++pos;
+    }
+    if (pos >= size || text[pos] != '=') {
+      continue; // malformed (libpq rejects it); nothing that is a value to hide here
+    }
+    ++pos;
+    while (pos < size && is_space(text[pos])) {
+      ++pos;
+    }
+    const std::size_t value_begin = pos;
+    std::string value;
+    if (pos < size && text[pos] == '\'') {
+      ++pos;
+      while (pos < size && text[pos] != '\'') {
+        if (text[pos] == '\\' && pos + 1 < size) {
+          ++pos;
+        }
+        value.push_back(text[pos]);
+        ++pos;
+      }
+      if (pos < size) {
+        ++pos; // closing quote
+      }
+    } else {
+      while (pos < size && !is_space(text[pos])) {
+        if (text[pos] == '\\' && pos + 1 < size) {
+          ++pos;
+        }
+        value.push_back(text[pos]);
+        ++pos;
+      }
+    }
+    const std::size_t value_len = pos - value_begin;
+    if (equals_nocase(key, "password")) {
+      spans.push_back(Span{value_begin, value_len, std::string(k_redacted)});
+    } else if (equals_nocase(key, "dbname")
+               && (value.find('=') != std::string::npos || is_uri(value))) {
+      const std::string inner = redact(value);
+      if (inner != value) {
+        spans.push_back(Span{value_begin, value_len, "'" + inner + "'"});
+      }
+    }
+  }
+  return spans;
+}
+
+std::vector<Span>
+password_spans(std::string_view conninfo)
+{
+  return is_uri(conninfo) ? uri_password_spans(conninfo) : keyword_password_spans(conninfo);
+}
+
+std::string
+redact(std::string_view conninfo)
+{
+  std::string out;
+  out.reserve(conninfo.size());
+  std::size_t copied = 0;
+  for (const Span& span : password_spans(conninfo)) {
+    out.append(conninfo.substr(copied, span.pos - copied));
+    out.append(span.replacement);
+    copied = span.pos + span.len;
+  }
+  out.append(conninfo.substr(copied));
+  return out;
+}
+
+// --- libpq helpers ----------------------------------------------------------------------------
+
+std::string
+first_line(const char* text)
+{
+  std::string_view view = text != nullptr ? text : "";
+  const std::size_t newline = view.find('\n');
+  if (newline != std::string_view::npos) {
+    view = view.substr(0, newline);
+  }
+  while (!view.empty() && is_space(view.back())) {
+    view.remove_suffix(1);
+  }
+  return std::string(view);
+}
+
+// The server's primary message for a failed result (without "ERROR:  " and the detail lines).
+std::string
+server_message(const PGresult* result, const PGconn& connection)
+{
+  if (result != nullptr) {
+    if (const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
+      return primary;
+    }
+    std::string line = first_line(PQresultErrorMessage(result));
+    if (!line.empty()) {
+      return line;
+    }
+  }
+  return first_line(PQerrorMessage(&connection));
+}
+
+// "host:port" of the connection (never the conninfo, which may hold a password).
+std::string
+endpoint(const PGconn& connection)
+{
+  const char* host = PQhost(&connection);
+  const char* port = PQport(&connection);
+  return std::string(host != nullptr ? host : "") + ":" + (port != nullptr ? port : "");
+}
+
+// True if the connection is gone: libpq says so, or the server ended the session (FATAL).
+bool
+connection_lost(const PGconn& connection, const PGresult* result)
+{
+  if (PQstatus(&connection) == CONNECTION_BAD) {
+    return true;
+  }
+  if (result == nullptr) {
+    return false;
+  }
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  return severity != nullptr
+         && (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC");
+}
+
+// Checks that libpq can parse `conninfo`; returns whether it sets connect_timeout itself.
+// Parse errors may quote the conninfo, so the message is scrubbed of it and of its password.
+core::Result<bool>
+check_conninfo(const std::string& conninfo)
+{
+  char* raw_error = nullptr;
+  ConninfoOptions options(PQconninfoParse(conninfo.c_str(), &raw_error), &PQconninfoFree);
+  const PgBytes error(reinterpret_cast<unsigned char*>(raw_error), &PQfreemem);
+  const std::string redacted = redact(conninfo);
+  if (!options) {
+    std::string detail = first_line(raw_error);
+    for (std::size_t at = detail.find(conninfo); !conninfo.empty() && at != std::string::npos;
+         at = detail.find(conninfo, at + redacted.size())) {
+      detail.replace(at, conninfo.size(), redacted);
+    }
+    for (const Span& span : password_spans(conninfo)) {
+      if (span.len > 0 && detail.find(conninfo.substr(span.pos, span.len)) != std::string::npos) {
+        detail.clear();
+      }
+    }
+    return core::fail(core::Errc::manifest,
+                      "postgres \"" + redacted + "\": invalid connection string"
+                          + (detail.empty() ? "" : ": " + detail));
+  }
+  for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
+    if (std::string_view(option->keyword) == "connect_timeout" && option->val != nullptr
+        && option->val[0] != '\0') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Connects to `conninfo`, adding `connect_timeout=10` unless the conninfo (or PGCONNECT_TIMEOUT)
+// sets one, so an unreachable host cannot hang a run.
+core::Result<Connection>
+open_connection(const std::string& conninfo)
+{
+  CW_TRY_ASSIGN(const bool has_timeout, check_conninfo(conninfo));
+  // Keywords before "dbname" are defaults: the expanded conninfo overrides whatever it sets.
+  std::vector<const char*> keywords;
+  std::vector<const char*> values;
+  // libpq reads the environment on every connect anyway, and nothing in cachewarm sets it.
+  if (!has_timeout
+      && std::getenv("PGCONNECT_TIMEOUT") == nullptr) { // NOLINT(concurrency-mt-unsafe)
+    keywords.push_back("connect_timeout");
+    values.push_back("10");
+  }
+  keywords.push_back("fallback_application_name");
+  values.push_back("cachewarm");
+  keywords.push_back("dbname");
+  values.push_back(conninfo.c_str());
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  Connection connection(PQconnectdbParams(keywords.data(), values.data(), 1), &PQfinish);
+  if (!connection) {
+    return core::fail(core::Errc::source, "postgres \"" + redact(conninfo) + "\": out of memory");
+  }
+  if (PQstatus(connection.get()) != CONNECTION_OK) {
+    return core::fail(core::Errc::source,
+                      "postgres " + endpoint(*connection) + ": "
+                          + first_line(PQerrorMessage(connection.get())));
+  }
+  return connection;
+}
+
+// Runs a command that returns no rows; a failure is Errc::source naming the endpoint.
+core::Result<void>
+command(PGconn& connection, const char* sql)
+{
+  const PgResult result(PQexec(&connection, sql), &PQclear);
+  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    return core::fail(core::Errc::source,
+                      "postgres " + endpoint(connection) + ": " + sql + ": "
+                          + server_message(result.get(), connection));
+  }
+  return {};
+}
+
+// What the server says about a prepared statement: column names and types, parameter count.
+struct Description {
+  std::vector<std::string> columns;
+  std::vector<bool> bytea;
+  std::size_t parameters = 0;
+};
+
+// Prepares `sql` as statement `name` and describes it. A statement the server rejects is the
+// manifest's fault (Errc::manifest "sql: ..."), unless the connection itself broke.
+core::Result<Description>
+prepare(PGconn& connection, const char* name, const std::string& sql)
+{
+  const PgResult prepared(PQprepare(&connection, name, sql.c_str(), 0, nullptr), &PQclear);
+  if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+    const core::Errc code =
+        connection_lost(connection, prepared.get()) ? core::Errc::source : core::Errc::manifest;
+    return core::fail(code, "sql: " + server_message(prepared.get(), connection));
+  }
+  const PgResult described(PQdescribePrepared(&connection, name), &PQclear);
+  if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
+    return core::fail(core::Errc::source,
+                      "postgres " + endpoint(connection)
+                          + ": describe: " + server_message(described.get(), connection));
+  }
+  Description description;
+  const int columns = PQnfields(described.get());
+  for (int c = 0; c < columns; ++c) {
+    description.columns.emplace_back(PQfname(described.get(), c));
+    description.bytea.push_back(PQftype(described.get(), c) == k_bytea_oid);
+  }
+  description.parameters = static_cast<std::size_t>(PQnparams(described.get()));
+  if (columns == 0) {
+    return core::fail(core::Errc::manifest, "sql: the statement returns no columns");
+  }
+  return description;
+}
+
+// A result cell as bytes: bytea decoded to raw bytes, everything else as the server's text.
+std::optional<std::string>
+cell(const PGresult& result, int row, int column, bool bytea)
+{
+  if (PQgetisnull(&result, row, column) != 0) {
+    return std::nullopt;
+  }
+  const char* text = PQgetvalue(&result, row, column);
+  if (!bytea) {
+    return std::string(text, static_cast<std::size_t>(PQgetlength(&result, row, column)));
+  }
+  std::size_t size = 0;
+  const PgBytes bytes(PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &size),
+                      &PQfreemem);
+  if (!bytes) {
+    throw std::bad_alloc(); // PQunescapeBytea fails only when out of memory
+  }
+  return std::string(reinterpret_cast<const char*>(bytes.get()), size);
+}
+
+// --- Query source -----------------------------------------------------------------------------
+
+class PostgresQuery final : public KeySource {
+public:
+  PostgresQuery(Connection connection,
+                Description description,
+                core::BoundTemplate key,
+                std::size_t fetch_size)
+      : m_connection(std::move(connection))
+      , m_endpoint(endpoint(*m_connection))
+      , m_fields(std::move(description.columns))
+      , m_bytea(std::move(description.bytea))
+      , m_key(std::move(key))
+      , m_fetch_size(fetch_size)
+      , m_fetch("FETCH " + std::to_string(fetch_size) + " FROM cw_cursor")
+  {}
+
+  const std::vector<std::string>& fields() const override { return m_fields; }
+
+  core::Result<bool>
+  next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) override
+  {
+    if (m_done) {
+      return false;
+    }
+    const int columns = static_cast<int>(m_fields.size());
+    for (std::size_t n = 0; n < max; ++n) {
+      if (m_page_row == m_page_rows) {
+        if (!m_last_page) {
+          CW_TRY(fetch());
+        }
+        if (m_page_row == m_page_rows) {
+          CW_TRY(finish());
+          return false;
+        }
+      }
+      core::Row row;
+      row.fields.reserve(m_fields.size());
+      for (int c = 0; c < columns; ++c) {
+        row.fields.push_back(cell(*m_page, m_page_row, c, m_bytea[static_cast<std::size_t>(c)]));
+      }
+      ++m_page_row;
+      if (!m_key.render_to(row.key, row.fields)) {
+        failures.push_back(
+            core::Failure{"row " + std::to_string(m_row + 1), "null_key", "a key column is NULL"});
+      } else {
+        rows.push_back(std::move(row));
+      }
+      ++m_row;
+    }
+    if (m_page_row == m_page_rows && m_last_page) {
+      CW_TRY(finish());
+      return false;
+    }
+    return true;
+  }
+
+private:
+  core::Result<void> fetch()
+  {
+    m_page.reset(PQexec(m_connection.get(), m_fetch.c_str()));
+    m_page_row = 0;
+    m_page_rows = 0;
+    if (PQresultStatus(m_page.get()) != PGRES_TUPLES_OK) {
+      m_done = true;
+      return core::fail(core::Errc::source,
+                        "postgres " + m_endpoint
+                            + ": query failed: " + server_message(m_page.get(), *m_connection));
+    }
+    m_page_rows = PQntuples(m_page.get());
+    m_last_page = static_cast<std::size_t>(m_page_rows) < m_fetch_size;
+    return {};
+  }
+
+  // Ends the read-only transaction (closing the cursor) once every row was read.
+  core::Result<void> finish()
+  {
+    m_done = true;
+    m_page.reset();
+    m_page_row = 0;
+    m_page_rows = 0;
+    return command(*m_connection, "COMMIT");
+  }
+
+  Connection m_connection;
+  std::string m_endpoint;
+  std::vector<std::string> m_fields;
+  std::vector<bool> m_bytea;
+  core::BoundTemplate m_key;
+  std::size_t m_fetch_size;
+  std::string m_fetch;
+  PgResult m_page{nullptr, &PQclear};
+  int m_page_row = 0;
+  int m_page_rows = 0;
+  bool m_last_page = false;
+  bool m_done = false;
+  std::uint64_t m_row = 0;
+};
+
+// --- Lookup resolver --------------------------------------------------------------------------
+
+class PostgresLookup final : public ValueResolver {
+public:
+  PostgresLookup(Connection connection, bool bytea, std::vector<core::BoundTemplate> params)
+      : m_connection(std::move(connection))
+      , m_endpoint(endpoint(*m_connection))
+      , m_bytea(bytea)
+      , m_params(std::move(params))
+  {}
+
+  core::Result<void> resolve(std::span<const core::Row> rows,
+                             std::vector<core::Entry>& entries,
+                             std::vector<core::Failure>& failures) override
+  {
+    std::vector<std::size_t> todo(rows.size());
+    for (std::size_t i = 0; i < todo.size(); ++i) {
+      todo[i] = i;
+    }
+    // The batch runs as one implicit transaction: after an error the server skips the rest of
+    // the pipeline, so those keys go round again (each pass settles at least one key).
+    while (!todo.empty()) {
+      CW_TRY_ASSIGN(todo, pipeline(rows, todo, entries, failures));
+    }
+    return {};
+  }
+
+private:
+  core::Error lost(const PGresult* result) const
+  {
+    return core::Error{core::Errc::source,
+                       "postgres " + m_endpoint
+                           + ": lookup failed: " + server_message(result, *m_connection)};
+  }
+
+  // Sends the lookups of `rows[todo]` in one pipeline and reads their results; returns the
+  // indices the server skipped after an earlier error in the same pipeline.
+  core::Result<std::vector<std::size_t>> pipeline(std::span<const core::Row> rows,
+                                                  std::span<const std::size_t> todo,
+                                                  std::vector<core::Entry>& entries,
+                                                  std::vector<core::Failure>& failures)
+  {
+    PGconn* connection = m_connection.get();
+    if (PQenterPipelineMode(connection) != 1) {
+      return tl::unexpected(lost(nullptr));
+    }
+    std::vector<std::size_t> sent;
+    sent.reserve(todo.size());
+    for (const std::size_t index : todo) {
+      if (!render_params(rows[index])) {
+        failures.push_back(
+            core::Failure{rows[index].key, "not_found", "a lookup parameter is NULL"});
+        continue;
+      }
+      if (PQsendQueryPrepared(connection,
+                              k_lookup_statement,
+                              static_cast<int>(m_pointers.size()),
+                              m_pointers.data(),
+                              nullptr,
+                              nullptr,
+                              0)
+          != 1) {
+        return tl::unexpected(lost(nullptr));
+      }
+      sent.push_back(index);
+    }
+    if (PQpipelineSync(connection) != 1) {
+      return tl::unexpected(lost(nullptr));
+    }
+    std::vector<std::size_t> skipped;
+    for (const std::size_t index : sent) {
+      const PgResult result(PQgetResult(connection), &PQclear);
+      if (!result) {
+        return tl::unexpected(lost(nullptr));
+      }
+      const core::Row& row = rows[index];
+      switch (PQresultStatus(result.get())) {
+      case PGRES_TUPLES_OK:
+        take_value(*result, row, entries, failures);
+        break;
+      case PGRES_PIPELINE_ABORTED:
+        skipped.push_back(index);
+        break;
+      default:
+        if (connection_lost(*connection, result.get())) {
+          return tl::unexpected(lost(result.get()));
+        }
+        failures.push_back(
+            core::Failure{row.key, "source_error", server_message(result.get(), *connection)});
+        break;
+      }
+      // Each query's results end with a null result.
+      const PgResult end(PQgetResult(connection), &PQclear);
+      if (end) {
+        return tl::unexpected(core::Error{
+            core::Errc::source, "postgres " + m_endpoint + ": lookup: unexpected extra result"});
+      }
+    }
+    const PgResult sync(PQgetResult(connection), &PQclear);
+    if (PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+      return tl::unexpected(lost(sync.get()));
+    }
+    if (PQexitPipelineMode(connection) != 1) {
+      return tl::unexpected(lost(nullptr));
+    }
+    return skipped;
+  }
+
+  // Renders the row's parameters into m_values/m_pointers; false if one uses a NULL field.
+  bool render_params(const core::Row& row)
+  {
+    m_scratch.assign(row.fields.begin(), row.fields.end());
+    m_scratch.emplace_back(row.key);
+    m_values.resize(m_params.size());
+    m_pointers.resize(m_params.size());
+    for (std::size_t i = 0; i < m_params.size(); ++i) {
+      m_values[i].clear();
+      if (!m_params[i].render_to(m_values[i], m_scratch)) {
+        return false;
+      }
+    }
+    // Pointers are taken after every value is final (libpq copies them when sending).
+    for (std::size_t i = 0; i < m_params.size(); ++i) {
+      m_pointers[i] = m_values[i].c_str();
+    }
+    return true;
+  }
+
+  void take_value(const PGresult& result,
+                  const core::Row& row,
+                  std::vector<core::Entry>& entries,
+                  std::vector<core::Failure>& failures) const
+  {
+    if (PQntuples(&result) == 0) {
+      failures.push_back(core::Failure{row.key, "not_found", "the lookup returned no row"});
+      return;
+    }
+    std::optional<std::string> value = cell(result, 0, 0, m_bytea);
+    if (!value) {
+      failures.push_back(core::Failure{row.key, "not_found", "the lookup returned NULL"});
+      return;
+    }
+    entries.push_back(core::Entry{row.key, std::move(*value), {}, false});
+  }
+
+  Connection m_connection;
+  std::string m_endpoint;
+  bool m_bytea;
+  std::vector<core::BoundTemplate> m_params;
+  std::vector<std::optional<std::string>> m_scratch;
+  std::vector<std::string> m_values;
+  std::vector<const char*> m_pointers;
+};
+
+} // namespace
+
+core::Result<std::unique_ptr<KeySource>>
+open_postgres_query(const std::string& conninfo,
+                    const std::string& sql,
+                    const core::Template& key,
+                    std::size_t fetch_size)
+{
+  CW_TRY_ASSIGN(Connection connection, open_connection(conninfo));
+  // One snapshot for the whole stream, and a guarantee that the query changes nothing.
+  CW_TRY(command(*connection, "BEGIN READ ONLY"));
+  CW_TRY_ASSIGN(Description description, prepare(*connection, "", sql));
+  if (description.parameters != 0) {
+    return core::fail(core::Errc::manifest,
+                      "sql has " + std::to_string(description.parameters)
+                          + " parameter(s) but a query binds none");
+  }
+  core::Result<core::BoundTemplate> bound = key.bind(description.columns);
+  if (!bound) {
+    return tl::unexpected(core::with_context(bound.error(), "key template \"" + key.text() + "\""));
+  }
+  // A cursor, not PQexec of the query: the server sends rows only as FETCH asks for them.
+  const std::string declare = "DECLARE cw_cursor NO SCROLL CURSOR FOR " + sql;
+  const PgResult declared(PQexec(connection.get(), declare.c_str()), &PQclear);
+  if (PQresultStatus(declared.get()) != PGRES_COMMAND_OK) {
+    const core::Errc code =
+        connection_lost(*connection, declared.get()) ? core::Errc::source : core::Errc::manifest;
+    return core::fail(code, "sql: " + server_message(declared.get(), *connection));
+  }
+  return std::make_unique<PostgresQuery>(std::move(connection),
+                                         std::move(description),
+                                         std::move(*bound),
+                                         std::max<std::size_t>(fetch_size, 1));
+}
+
+core::Result<std::unique_ptr<ValueResolver>>
+open_postgres_lookup(const std::string& conninfo,
+                     const std::string& sql,
+                     std::span<const core::Template> params,
+                     std::span<const std::string> fields)
+{
+  CW_TRY_ASSIGN(Connection connection, open_connection(conninfo));
+  // Lookups run in implicit transactions: make every one of them read-only.
+  CW_TRY(command(*connection, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
+  CW_TRY_ASSIGN(Description description, prepare(*connection, k_lookup_statement, sql));
+  if (description.parameters != params.size()) {
+    return core::fail(core::Errc::manifest,
+                      "sql has " + std::to_string(description.parameters)
+                          + " parameter(s) but params lists " + std::to_string(params.size()));
+  }
+  const std::vector<std::string> names = template_names(fields);
+  std::vector<core::BoundTemplate> bound;
+  for (const core::Template& param : params) {
+    core::Result<core::BoundTemplate> one = param.bind(names);
+    if (!one) {
+      return tl::unexpected(core::with_context(one.error(), "param \"" + param.text() + "\""));
+    }
+    bound.push_back(std::move(*one));
+  }
+  return std::make_unique<PostgresLookup>(
+      std::move(connection), description.bytea.front(), std::move(bound));
+}
+
+std::string
+redact_conninfo(std::string_view conninfo)
+{
+  return redact(conninfo);
+}
+
+} // namespace cachewarm::sources
