@@ -67,9 +67,7 @@ cleanup() {
   trap - ERR
   set +e
   if [[ -n "$nginx_pid" ]]; then
-    # The master stops its workers on TERM.
-    kill "$nginx_pid" 2>/dev/null
-    wait "$nginx_pid" 2>/dev/null
+    cw_nginx_stop "$nginx_pid" # the master stops its workers
   fi
   if [[ -n "$redis_pid" ]]; then
     cw_redis_stop "$redis_pid"
@@ -88,21 +86,8 @@ trap 'echo "bench-http: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 # shellcheck source=redis-server.sh
 source "$repo/scripts/redis-server.sh"
 
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 25001))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-}
-
 # --- Data and servers -----------------------------------------------------------------------
-# nginx's workers may run as another user when we are root: let them read the files.
-chmod 755 "$tmp"
-mkdir -p "$tmp/www/items" "$tmp/logs" "$tmp/temp"
+mkdir -p "$tmp/www/items"
 awk -v dir="$tmp/www/items" -v n="$urls" 'BEGIN {
   for (i = 1; i <= n; i++) {
     f = dir "/" i ".json"
@@ -112,43 +97,14 @@ awk -v dir="$tmp/www/items" -v n="$urls" 'BEGIN {
   }
 }'
 
-port=$(free_port)
-cat >"$tmp/nginx.conf" <<EOF
-worker_processes 2;
-pid $tmp/nginx.pid;
-error_log $tmp/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  types { application/json json; }
-  default_type application/octet-stream;
-  sendfile on;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  client_body_temp_path $tmp/temp/body;
-  proxy_temp_path $tmp/temp/proxy;
-  fastcgi_temp_path $tmp/temp/fastcgi;
-  uwsgi_temp_path $tmp/temp/uwsgi;
-  scgi_temp_path $tmp/temp/scgi;
-  server {
-    listen 127.0.0.1:$port;
-    root $tmp/www;
-  }
-}
-EOF
-nginx -p "$tmp/" -c "$tmp/nginx.conf" -g 'daemon off;' 2>"$tmp/logs/stderr.log" &
-nginx_pid=$!
-for _ in $(seq 1 100); do
-  if curl -sf -o /dev/null "http://127.0.0.1:$port/items/1.json"; then
-    break
-  fi
-  kill -0 "$nginx_pid" 2>/dev/null || {
-    echo "bench-http: nginx exited:" >&2
-    cat "$tmp/logs/stderr.log" "$tmp/logs/error.log" >&2 2>/dev/null
-    exit 1
-  }
-  sleep 0.1
-done
+# shellcheck source=nginx-server.sh
+source "$repo/scripts/nginx-server.sh"
+if ! cw_nginx_start "$tmp" "$tmp/www"; then
+  echo "bench-http: could not start nginx" >&2
+  exit 1
+fi
+nginx_pid=$CW_NGINX_PID
+port=$CW_NGINX_PORT
 curl -sf -o /dev/null "http://127.0.0.1:$port/items/$urls.json" || {
   echo "bench-http: nginx does not serve /items/$urls.json on port $port" >&2
   exit 1
