@@ -2,6 +2,7 @@
 
 #include "cachewarm/manifest/diagnostic.hpp"
 #include "cachewarm/manifest/manifest.hpp"
+#include "cachewarm/plan/schedule.hpp"
 
 #include <tl/expected.hpp>
 
@@ -20,6 +21,9 @@ struct PlanOptions {
   std::optional<manifest::Rate> rate;
   std::optional<std::size_t> concurrency;
   std::optional<std::size_t> batch;
+  bool due = false;                  // --due: only groups whose schedule is due at `now` run
+  Instant now{};                     // the instant schedules are evaluated at (--at, or the clock)
+  std::chrono::minutes window{5};    // --window: how often `run --due` is invoked (cron tolerance)
 };
 
 // One group to run, with every setting resolved (group, then defaults, then command line).
@@ -38,11 +42,15 @@ struct GroupPlan {
 
 struct Plan {
   std::vector<GroupPlan> groups; // in run order: priority descending, then manifest order
+  Instant now{};                 // when schedules were evaluated
 };
 
-// Chooses and orders the groups to run and resolves their settings. Pure.
-// Errors: every problem as a diagnostic: a -g naming no group, and features the manifest accepts
-// but this version cannot run yet ("... is not supported yet"), each at its manifest location.
+// Chooses and orders the groups to run, resolves their settings and evaluates their schedules at
+// `options.now`. With `options.due`, groups whose schedule is not due (or that have none) stay in
+// the plan with run = false and the reason. Pure.
+// Errors: every problem as a diagnostic: a -g naming no group, a schedule that does not compile
+// (unknown time zone, bad cron) at the schedule, and features the manifest accepts but this
+// version cannot run yet ("... is not supported yet"), each at its manifest location.
 tl::expected<Plan, std::vector<manifest::Diagnostic>> make_plan(const manifest::Manifest& manifest,
                                                                 const PlanOptions& options);
 
