@@ -1,10 +1,14 @@
 #include "cachewarm/cli/cli.hpp"
 
+#include "commands.hpp"
+
 #include "cachewarm/core/log.hpp"
+#include "cachewarm/exec/run_lock.hpp"
 #include "cachewarm/exec/runner.hpp"
 #include "cachewarm/manifest/parse.hpp"
 #include "cachewarm/manifest/units.hpp"
 #include "cachewarm/plan/plan.hpp"
+#include "cachewarm/plan/schedule.hpp"
 #include "cachewarm/report/json.hpp"
 #include "cachewarm/sources/http.hpp"
 
@@ -38,6 +42,7 @@ constexpr int k_exit_keys_failed = 1;
 constexpr int k_exit_usage = 2;
 constexpr int k_exit_unreachable = 3;
 constexpr int k_exit_internal = 70;
+constexpr int k_exit_locked = 75; // EX_TEMPFAIL: another run of the manifest is in progress
 constexpr int k_exit_interrupted = 130;
 
 std::atomic<bool> g_stop{false};
@@ -74,7 +79,35 @@ struct RunArgs {
   std::string progress = "auto";
   std::optional<double> fail_under;
   std::string log_format = "text";
+  bool due = false;
+  std::string at;
+  std::string window = "5m";
+  std::string lock;
 };
+
+// Parses --window: whole minutes, 1m..24h.
+core::Result<std::chrono::minutes>
+parse_window(const std::string& text)
+{
+  core::Result<std::chrono::milliseconds> duration = manifest::parse_duration(text);
+  if (!duration || duration->count() % 60000 != 0 || *duration < std::chrono::minutes(1)
+      || *duration > std::chrono::hours(24)) {
+    return core::fail(core::Errc::usage,
+                      "--window: expected whole minutes between 1m and 24h, got \"" + text + "\"");
+  }
+  return std::chrono::duration_cast<std::chrono::minutes>(*duration);
+}
+
+// --at TIME, or the clock.
+core::Result<plan::Instant>
+evaluation_instant(const std::string& at)
+{
+  if (at.empty()) {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now());
+  }
+  return plan::parse_instant(at);
+}
 
 void
 print_error(std::string_view message)
@@ -235,6 +268,15 @@ command_run(const RunArgs& args)
   options.groups = args.groups;
   options.concurrency = args.concurrency;
   options.batch = args.batch;
+  options.due = args.due;
+  core::Result<plan::Instant> now = evaluation_instant(args.at);
+  core::Result<std::chrono::minutes> window = parse_window(args.window);
+  if (!now || !window) {
+    print_error(!now ? "--at: " + now.error().message : window.error().message);
+    return k_exit_usage;
+  }
+  options.now = *now;
+  options.window = *window;
   if (!args.rate.empty()) {
     core::Result<manifest::Rate> rate = manifest::parse_rate(args.rate);
     if (!rate) {
@@ -257,6 +299,19 @@ command_run(const RunArgs& args)
     print_diagnostics(plan.error());
     print_error("nothing was written");
     return k_exit_usage;
+  }
+
+  // Two runs of one manifest never load at once (cron finding the previous run still going).
+  std::optional<exec::RunLock> lock;
+  if (!args.dry_run) {
+    const std::string lock_path =
+        args.lock.empty() ? exec::default_lock_path(args.manifest) : args.lock;
+    core::Result<exec::RunLock> acquired = exec::RunLock::acquire(lock_path);
+    if (!acquired) {
+      print_error(acquired.error().message);
+      return acquired.error().code == core::Errc::locked ? k_exit_locked : k_exit_usage;
+    }
+    lock.emplace(std::move(*acquired));
   }
 
   install_signal_handlers();
@@ -367,7 +422,8 @@ run_cli(int argc, char** argv)
   app.set_version_flag("--version", std::string("cachewarm ") + CACHEWARM_VERSION);
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 keys failed (see --fail-under), 2 usage or manifest error,\n"
-             "3 target or source unreachable, 70 internal error, 130 interrupted.\n"
+             "3 target or source unreachable, 70 internal error, 75 another run holds the lock,\n"
+             "130 interrupted.\n"
              "See man cachewarm(1).");
 
   RunArgs run_args;
@@ -390,6 +446,31 @@ run_cli(int argc, char** argv)
       ->check(CLI::Range(0.0, 100.0));
   run->add_option("--log-format", run_args.log_format, "Log lines on stderr as text or json")
       ->check(CLI::IsMember({"text", "json"}));
+  run->add_flag("--due", run_args.due, "Run only the groups whose schedule is due now (or --at)");
+  run->add_option("--at", run_args.at, "Evaluate schedules at this ISO 8601 instant, not now");
+  run->add_option("--window",
+                  run_args.window,
+                  "How often run --due is invoked; cron schedules due within it run (default 5m)");
+  run->add_option("--lock", run_args.lock, "Lock file (default: derived from the manifest path)");
+
+  PlanCommandArgs plan_args;
+  std::string plan_window = "5m";
+  CLI::App* plan_command =
+      app.add_subcommand("plan", "Show which groups are due and why, next runs and key counts");
+  plan_command->add_option("manifest", plan_args.manifest, "Manifest file (YAML)")->required();
+  plan_command->add_option("--at", plan_args.at, "Evaluate schedules at this ISO 8601 instant");
+  plan_command->add_flag("--json", plan_args.json, "One JSON document instead of a table");
+  plan_command->add_option("--window", plan_window, "The run --due invocation interval (5m)");
+
+  CronCommandArgs cron_args;
+  std::string cron_window = "5m";
+  CLI::App* cron_command =
+      app.add_subcommand("cron", "Print crontab lines (or systemd units) that run --due in time");
+  cron_command->add_option("manifest", cron_args.manifest, "Manifest file (YAML)")->required();
+  cron_command->add_flag("--systemd", cron_args.systemd, "Print a .service and a .timer unit");
+  cron_command->add_option(
+      "--binary", cron_args.binary, "The cachewarm to invoke (default: this one)");
+  cron_command->add_option("--window", cron_window, "How often to invoke run --due (5m)");
 
   std::string validate_path;
   CLI::App* validate =
@@ -411,6 +492,20 @@ run_cli(int argc, char** argv)
   }
   if (validate->parsed()) {
     return command_validate(validate_path);
+  }
+  if (plan_command->parsed() || cron_command->parsed()) {
+    core::Result<std::chrono::minutes> window =
+        parse_window(plan_command->parsed() ? plan_window : cron_window);
+    if (!window) {
+      print_error(window.error().message);
+      return k_exit_usage;
+    }
+    if (plan_command->parsed()) {
+      plan_args.window = *window;
+      return command_plan(plan_args);
+    }
+    cron_args.window = *window;
+    return command_cron(cron_args);
   }
   if (version->parsed()) {
     std::printf("cachewarm %s\n", CACHEWARM_VERSION);

@@ -531,6 +531,7 @@ run_group(PreparedGroup& group,
     result.reason += "; stopped: " + source_error;
   }
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  result.finished_at = std::chrono::system_clock::now();
   return result;
 }
 
@@ -547,6 +548,9 @@ set_up(const manifest::Manifest& manifest, const plan::Plan& plan, bool dry_run)
 {
   SetUp setup;
   for (const plan::GroupPlan& group : plan.groups) {
+    if (!group.run) {
+      continue; // not due: its targets need not be reachable, its sources not readable
+    }
     for (const manifest::TargetSpec* spec : group.targets) {
       const bool known = std::any_of(setup.targets.begin(),
                                      setup.targets.end(),
@@ -574,6 +578,9 @@ set_up(const manifest::Manifest& manifest, const plan::Plan& plan, bool dry_run)
     }
   }
   for (const plan::GroupPlan& group : plan.groups) {
+    if (!group.run) {
+      continue;
+    }
     core::Result<PreparedGroup> ready = prepare_group(manifest, group);
     if (!ready) {
       setup.source_unreachable =
@@ -584,6 +591,31 @@ set_up(const manifest::Manifest& manifest, const plan::Plan& plan, bool dry_run)
     setup.groups.push_back(std::move(*ready));
   }
   return setup;
+}
+
+// Why a group with a deadline must not start at `now` (the plan's clock): the deadline passed,
+// or its known key count at its rate cannot be written in the time left. nullopt: start it.
+std::optional<std::string>
+deadline_cut(const plan::GroupPlan& group, plan::Instant now)
+{
+  if (!group.deadline) {
+    return std::nullopt;
+  }
+  const plan::Instant deadline = *group.deadline;
+  if (now >= deadline) {
+    return "cut: its deadline " + plan::format_instant(deadline) + " passed before it could start";
+  }
+  if (group.key_count && group.rate.per_second > 0.0) {
+    const double seconds =
+        static_cast<double>(*group.key_count) / group.rate.per_second;
+    const auto estimate = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
+    if (now + estimate > deadline) {
+      return "cut: " + std::to_string(*group.key_count) + " keys at "
+             + std::to_string(static_cast<std::int64_t>(group.rate.per_second))
+             + "/s would finish after its deadline " + plan::format_instant(deadline);
+    }
+  }
+  return std::nullopt;
 }
 
 report::Status
@@ -647,10 +679,36 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
   }
 
   bool unreachable = false;
-  for (std::size_t g = 0; g < prepared.size(); ++g) {
-    PreparedGroup& group = prepared[g];
+  // Deadlines are compared with the plan's clock (--at), advanced by the time the run has taken.
+  const auto run_started = std::chrono::steady_clock::now();
+  auto plan_clock = [&]() {
+    return plan.now
+           + std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - run_started);
+  };
+  auto next_prepared = prepared.begin();
+  for (std::size_t g = 0; g < plan.groups.size(); ++g) {
+    const plan::GroupPlan& step = plan.groups[g];
+    if (!step.run) {
+      report::GroupReport skipped;
+      skipped.name = step.spec->name;
+      skipped.reason = step.reason;
+      report.groups.push_back(std::move(skipped));
+      continue;
+    }
+    PreparedGroup& group = *next_prepared++;
     if (options.progress != nullptr) {
       options.progress->group_index.store(g);
+    }
+    if (std::optional<std::string> cut = deadline_cut(step, plan_clock())) {
+      core::log(core::LogLevel::warning, "group " + step.spec->name + ": " + *cut);
+      report::GroupReport skipped;
+      skipped.name = step.spec->name;
+      skipped.reason = *cut;
+      skipped.ready_by = step.deadline;
+      skipped.deadline_met = false;
+      report.groups.push_back(std::move(skipped));
+      continue;
     }
     std::vector<TargetState*> live;
     std::string down;
@@ -678,6 +736,10 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
     core::log(core::LogLevel::info, "group " + group.plan->spec->name + ": " + group.plan->reason);
     std::string source_error;
     report::GroupReport ran = run_group(group, live, options, source_error);
+    if (step.deadline) {
+      ran.ready_by = step.deadline;
+      ran.deadline_met = plan_clock() <= *step.deadline;
+    }
     if (!down.empty()) {
       ran.reason += "; target " + down + " unreachable";
     }

@@ -88,8 +88,27 @@ make_plan(const manifest::Manifest& manifest, const PlanOptions& options)
     return a->priority > b->priority;
   });
 
+  // Every schedule a chosen group uses, compiled once (time zone and cron checked).
+  std::vector<std::pair<std::string, Schedule>> schedules;
+  for (const manifest::GroupSpec* group : chosen) {
+    const bool known = std::any_of(schedules.begin(), schedules.end(), [&](const auto& entry) {
+      return entry.first == group->schedule;
+    });
+    const manifest::ScheduleSpec* spec = manifest.find_schedule(group->schedule);
+    if (group->schedule.empty() || known || spec == nullptr) {
+      continue;
+    }
+    core::Result<Schedule> compiled = Schedule::compile(*spec);
+    if (!compiled) {
+      checker.add(spec->loc, compiled.error().message);
+      continue;
+    }
+    schedules.emplace_back(group->schedule, std::move(*compiled));
+  }
+
   const manifest::Defaults& defaults = manifest.defaults;
   Plan plan;
+  plan.now = options.now;
   std::vector<const manifest::TargetSpec*> checked_targets;
   for (const manifest::GroupSpec* group : chosen) {
     GroupPlan step;
@@ -126,6 +145,29 @@ make_plan(const manifest::Manifest& manifest, const PlanOptions& options)
     step.only_missing = group->only_missing.value_or(defaults.only_missing);
     step.reason = options.groups.empty() ? "run: every group" : "selected with -g";
     step.key_count = count_keys(*group);
+    const auto schedule = std::find_if(schedules.begin(), schedules.end(), [&](const auto& entry) {
+      return entry.first == group->schedule;
+    });
+    if (schedule != schedules.end()) {
+      const Due due = schedule->second.evaluate(options.now, options.window);
+      step.schedule = group->schedule;
+      step.due = due.due;
+      step.due_reason = due.reason;
+      step.next_due = schedule->second.next_due(options.now, options.window);
+      if (step.next_due) {
+        step.next_due_local = schedule->second.format_local(*step.next_due);
+      }
+      // Deadlines steer scheduled runs only: an operator's ad hoc run warms everything asked.
+      if (options.due && due.due) {
+        step.deadline = due.deadline;
+      }
+    }
+    if (options.due) {
+      step.run = step.due;
+      step.reason = !step.schedule.empty()
+                        ? step.due_reason
+                        : "not due: no schedule (run it with -g, or without --due)";
+    }
     plan.groups.push_back(std::move(step));
   }
   if (!diagnostics.empty()) {

@@ -59,6 +59,11 @@ sample_report()
   group.failed = 1;
   group.bytes = 30;
   group.duration = 2400ms;
+  group.finished_at = std::chrono::system_clock::time_point(
+      std::chrono::milliseconds(1795304848600)); // 2026-11-21T23:47:28.600Z
+  group.ready_by = std::chrono::sys_time<std::chrono::milliseconds>(
+      std::chrono::milliseconds(1795334400000)); // 2026-11-22T08:00:00Z
+  group.deadline_met = true;
   TargetReport target;
   target.name = "main";
   target.written = 3;
@@ -181,6 +186,9 @@ TEST_SUITE("report::json")
                      "failed",
                      "bytes",
                      "duration_ms",
+                     "finished_at",
+                     "ready_by",
+                     "deadline_met",
                      "targets",
                      "errors"});
     CHECK(group["name"].get<std::string>() == "top-products");
@@ -331,6 +339,9 @@ TEST_SUITE("report::json")
                                  "      \"failed\": 1,\n"
                                  "      \"bytes\": 30,\n"
                                  "      \"duration_ms\": 2400,\n"
+                                 "      \"finished_at\": \"2026-11-21T23:47:28.600Z\",\n"
+                                 "      \"ready_by\": \"2026-11-22T08:00:00.000Z\",\n"
+                                 "      \"deadline_met\": true,\n"
                                  "      \"targets\": [\n"
                                  "        {\n"
                                  "          \"name\": \"main\",\n"

@@ -15,6 +15,7 @@ enum class Errc {
   source,             // a value source failed as a whole (exit 3)
   target_unreachable, // a target could not be reached after retries (exit 3)
   interrupted,        // SIGINT/SIGTERM (exit 130)
+  locked,             // another run holds the manifest's lock (exit 75)
   internal,           // a bug (exit 70)
 };
 

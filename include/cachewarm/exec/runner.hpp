@@ -2,6 +2,7 @@
 
 #include "cachewarm/manifest/manifest.hpp"
 #include "cachewarm/plan/plan.hpp"
+#include "cachewarm/plan/schedule.hpp"
 #include "cachewarm/report/report.hpp"
 
 #include <atomic>

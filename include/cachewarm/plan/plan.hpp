@@ -36,8 +36,17 @@ struct GroupPlan {
   std::chrono::milliseconds ttl{0};
   manifest::Jitter ttl_jitter;
   bool only_missing = false;
-  std::string reason;                     // why it runs ("selected with -g", "run: every group")
+  bool run = true;                        // false: reported with `reason`, not run
+  std::string reason;                     // why it runs or not ("selected with -g",
+                                          // "run: every group", or its schedule's Due::reason)
   std::optional<std::uint64_t> key_count; // known without reading a source (keys, patterns)
+  // Schedule facts, for groups with a schedule (empty/false/nullopt without one):
+  std::string schedule;            // its name
+  bool due = false;                // its state at PlanOptions::now
+  std::string due_reason;          // Due::reason at PlanOptions::now
+  std::optional<Instant> deadline; // with --due: a peak's start when now is before it
+  std::optional<Instant> next_due; // the next due window's start after now
+  std::string next_due_local;      // next_due in the schedule's zone
 };
 
 struct Plan {

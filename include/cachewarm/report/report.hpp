@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,10 @@ struct GroupReport {
   std::uint64_t failed = 0;
   std::uint64_t bytes = 0;
   std::chrono::milliseconds duration{0};
+  // Scheduled runs only: the peak start the group had to be warm by, and whether it was.
+  std::optional<std::chrono::sys_time<std::chrono::milliseconds>> ready_by;
+  std::optional<bool> deadline_met;
+  std::optional<std::chrono::system_clock::time_point> finished_at; // groups that ran
   std::vector<TargetReport> targets;
   std::vector<ErrorSummary> errors;
 };
