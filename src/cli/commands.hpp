@@ -10,27 +10,25 @@ namespace cachewarm::cli {
 
 struct PlanCommandArgs {
   std::string manifest;
-  std::string at;        // --at (ISO 8601); empty: now
-  bool json = false;     // --json: one JSON document instead of the table
+  std::string at;    // --at (ISO 8601); empty: now
+  bool json = false; // --json: one JSON document instead of the table
   std::chrono::minutes window{5};
 };
 
 // `cachewarm plan MANIFEST [--at TIME] [--json] [--window DURATION]`: for every group, in run
 // order: name, priority, schedule, due now or not and why, next due time in the schedule's zone
 // and in UTC, key count estimate, targets. Returns the exit code (0, or 2 on a manifest error).
-int
-command_plan(const PlanCommandArgs& args);
+int command_plan(const PlanCommandArgs& args);
 
 struct CronCommandArgs {
   std::string manifest;
-  bool systemd = false;  // --systemd: .service and .timer units instead of crontab lines
-  std::string binary;    // --binary PATH: the cachewarm to invoke (default: this executable)
+  bool systemd = false; // --systemd: .service and .timer units instead of crontab lines
+  std::string binary;   // --binary PATH: the cachewarm to invoke (default: this executable)
   std::chrono::minutes window{5};
 };
 
 // `cachewarm cron MANIFEST [--systemd]`: what to install so `run --due` is invoked often enough
 // for every schedule (see cachewarm(1)). Returns the exit code.
-int
-command_cron(const CronCommandArgs& args);
+int command_cron(const CronCommandArgs& args);
 
 } // namespace cachewarm::cli

@@ -606,8 +606,7 @@ deadline_cut(const plan::GroupPlan& group, plan::Instant now)
     return "cut: its deadline " + plan::format_instant(deadline) + " passed before it could start";
   }
   if (group.key_count && group.rate.per_second > 0.0) {
-    const double seconds =
-        static_cast<double>(*group.key_count) / group.rate.per_second;
+    const double seconds = static_cast<double>(*group.key_count) / group.rate.per_second;
     const auto estimate = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
     if (now + estimate > deadline) {
       return "cut: " + std::to_string(*group.key_count) + " keys at "
@@ -683,8 +682,8 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
   const auto run_started = std::chrono::steady_clock::now();
   auto plan_clock = [&]() {
     return plan.now
-           + std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now() - run_started);
+           + std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
+                                                                   - run_started);
   };
   auto next_prepared = prepared.begin();
   for (std::size_t g = 0; g < plan.groups.size(); ++g) {

@@ -51,24 +51,23 @@ to_json_value(const GroupReport& group)
   for (const ErrorSummary& error : group.errors) {
     errors.push_back(to_json_value(error));
   }
-  return Json{{"name", group.name},
-              {"ran", group.ran},
-              {"reason", group.reason},
-              {"planned", group.planned},
-              {"written", group.written},
-              {"skipped", group.skipped},
-              {"failed", group.failed},
-              {"bytes", group.bytes},
-              {"duration_ms", group.duration.count()},
-              {"finished_at",
-               group.finished_at ? Json(format_utc(*group.finished_at)) : Json(nullptr)},
-              {"ready_by",
-               group.ready_by ? Json(format_utc(std::chrono::system_clock::time_point(
-                                    *group.ready_by)))
-                              : Json(nullptr)},
-              {"deadline_met", group.deadline_met ? Json(*group.deadline_met) : Json(nullptr)},
-              {"targets", std::move(targets)},
-              {"errors", std::move(errors)}};
+  return Json{
+      {"name", group.name},
+      {"ran", group.ran},
+      {"reason", group.reason},
+      {"planned", group.planned},
+      {"written", group.written},
+      {"skipped", group.skipped},
+      {"failed", group.failed},
+      {"bytes", group.bytes},
+      {"duration_ms", group.duration.count()},
+      {"finished_at", group.finished_at ? Json(format_utc(*group.finished_at)) : Json(nullptr)},
+      {"ready_by",
+       group.ready_by ? Json(format_utc(std::chrono::system_clock::time_point(*group.ready_by)))
+                      : Json(nullptr)},
+      {"deadline_met", group.deadline_met ? Json(*group.deadline_met) : Json(nullptr)},
+      {"targets", std::move(targets)},
+      {"errors", std::move(errors)}};
 }
 
 } // namespace

@@ -1,10 +1,10 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+
 #include <bitset>
 #include <string>
 #include <string_view>
-
-#include "cachewarm/core/result.hpp"
 
 namespace cachewarm::plan {
 

@@ -21,9 +21,9 @@ struct PlanOptions {
   std::optional<manifest::Rate> rate;
   std::optional<std::size_t> concurrency;
   std::optional<std::size_t> batch;
-  bool due = false;                  // --due: only groups whose schedule is due at `now` run
-  Instant now{};                     // the instant schedules are evaluated at (--at, or the clock)
-  std::chrono::minutes window{5};    // --window: how often `run --due` is invoked (cron tolerance)
+  bool due = false;               // --due: only groups whose schedule is due at `now` run
+  Instant now{};                  // the instant schedules are evaluated at (--at, or the clock)
+  std::chrono::minutes window{5}; // --window: how often `run --due` is invoked (cron tolerance)
 };
 
 // One group to run, with every setting resolved (group, then defaults, then command line).

@@ -1,13 +1,13 @@
 #pragma once
 
+#include "cachewarm/core/result.hpp"
+#include "cachewarm/manifest/manifest.hpp"
+
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "cachewarm/core/result.hpp"
-#include "cachewarm/manifest/manifest.hpp"
 
 namespace cachewarm::plan {
 
@@ -71,11 +71,9 @@ private:
 // Parses an ISO 8601 instant for --at: `2026-11-23T08:45:00-05:00`, `2026-11-23T13:45:00Z`,
 // `2026-11-23T13:45Z`, fractional seconds allowed; a time without an offset is UTC.
 // Errors (Errc::usage): `invalid time "x" (expected ISO 8601, e.g. 2026-11-23T08:45:00-05:00)`.
-core::Result<Instant>
-parse_instant(std::string_view text);
+core::Result<Instant> parse_instant(std::string_view text);
 
 // `instant` as ISO 8601 UTC with seconds: "2026-11-23T13:45:00Z".
-std::string
-format_instant(Instant instant);
+std::string format_instant(Instant instant);
 
 } // namespace cachewarm::plan
