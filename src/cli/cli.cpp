@@ -83,6 +83,7 @@ struct RunArgs {
   std::string at;
   std::string window = "5m";
   std::string lock;
+  std::string resume;
 };
 
 // Parses --window: whole minutes, 1m..24h.
@@ -314,9 +315,28 @@ command_run(const RunArgs& args)
     lock.emplace(std::move(*acquired));
   }
 
+  // --resume: what an earlier run of this manifest finished is skipped.
+  std::optional<exec::Checkpoint> checkpoint;
+  if (!args.resume.empty()) {
+    if (args.dry_run) {
+      print_error("--resume cannot be combined with --dry-run (a dry run records no progress)");
+      return k_exit_usage;
+    }
+    core::Result<std::string> digest = exec::digest_file(args.manifest);
+    core::Result<exec::Checkpoint> opened =
+        digest ? exec::Checkpoint::open(args.resume, args.manifest, *digest)
+               : tl::unexpected(digest.error());
+    if (!opened) {
+      print_error(opened.error().message);
+      return k_exit_usage;
+    }
+    checkpoint.emplace(std::move(*opened));
+  }
+
   install_signal_handlers();
   exec::Progress progress;
   exec::RunOptions run_options;
+  run_options.checkpoint = checkpoint ? &*checkpoint : nullptr;
   run_options.dry_run = args.dry_run;
   run_options.stop = &g_stop;
   run_options.progress = &progress;
@@ -452,6 +472,9 @@ run_cli(int argc, char** argv)
                   run_args.window,
                   "How often run --due is invoked; cron schedules due within it run (default 5m)");
   run->add_option("--lock", run_args.lock, "Lock file (default: derived from the manifest path)");
+  run->add_option("--resume",
+                  run_args.resume,
+                  "State file: record progress, and skip what an earlier run finished");
 
   PlanCommandArgs plan_args;
   std::string plan_window = "5m";

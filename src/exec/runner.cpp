@@ -7,6 +7,7 @@
 #include "cachewarm/core/rate_limiter.hpp"
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/exec/bounded_queue.hpp"
+#include "cachewarm/exec/checkpoint.hpp"
 #include "cachewarm/manifest/diagnostic.hpp"
 #include "cachewarm/sinks/redis.hpp"
 #include "cachewarm/sinks/redis_url.hpp"
@@ -18,6 +19,8 @@
 #include "cachewarm/sources/values.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -30,7 +33,80 @@ namespace cachewarm::exec {
 
 namespace {
 
-using Batch = std::shared_ptr<const std::vector<core::Entry>>;
+// A batch of entries shared by every target's queue; `seq` numbers it within its group.
+struct Batch {
+  std::shared_ptr<const std::vector<core::Entry>> entries;
+  std::uint64_t seq = 0;
+};
+
+// Which batches every target acknowledged, so the state file only ever records a prefix of the
+// key source whose keys are all in every target (batches complete out of order across workers).
+class AckTracker {
+public:
+  // `on_advance(rows)` is called (under the tracker's lock) whenever the acknowledged prefix grows.
+  AckTracker(std::uint64_t rows_done, std::function<void(std::uint64_t)> on_advance)
+      : m_rows_done(rows_done)
+      , m_on_advance(std::move(on_advance))
+  {}
+
+  // Registers batch `seq` (consecutive from 0), which ends at key-source row `rows_end` and
+  // awaits `pending` acknowledgements (0: nothing to write, complete at once).
+  void add(std::uint64_t seq, std::uint64_t rows_end, std::size_t pending)
+  {
+    std::lock_guard lock(m_mutex);
+    CW_ASSERT(seq == m_base + m_pending.size());
+    m_pending.push_back(Pending{rows_end, pending});
+    advance_locked();
+  }
+
+  // One target acknowledged batch `seq`.
+  void ack(std::uint64_t seq)
+  {
+    std::lock_guard lock(m_mutex);
+    CW_ASSERT(seq >= m_base && seq - m_base < m_pending.size());
+    --m_pending[seq - m_base].remaining;
+    advance_locked();
+  }
+
+  // True when every registered batch was acknowledged by every target.
+  bool complete() const
+  {
+    std::lock_guard lock(m_mutex);
+    return m_pending.empty();
+  }
+
+  std::uint64_t rows_done() const
+  {
+    std::lock_guard lock(m_mutex);
+    return m_rows_done;
+  }
+
+private:
+  struct Pending {
+    std::uint64_t rows_end = 0;
+    std::size_t remaining = 0;
+  };
+
+  void advance_locked()
+  {
+    bool advanced = false;
+    while (!m_pending.empty() && m_pending.front().remaining == 0) {
+      m_rows_done = m_pending.front().rows_end;
+      m_pending.pop_front();
+      ++m_base;
+      advanced = true;
+    }
+    if (advanced && m_on_advance) {
+      m_on_advance(m_rows_done);
+    }
+  }
+
+  mutable std::mutex m_mutex;
+  std::deque<Pending> m_pending;
+  std::uint64_t m_base = 0;
+  std::uint64_t m_rows_done;
+  std::function<void(std::uint64_t)> m_on_advance;
+};
 using Clock = std::chrono::steady_clock;
 
 // A target as the run sees it: its sink, and whether it is still reachable.
@@ -248,8 +324,10 @@ public:
   TargetLane(TargetState& target,
              const plan::GroupPlan& group,
              const core::Clock& clock,
-             const RunOptions& options)
+             const RunOptions& options,
+             AckTracker& acks)
       : m_target(target)
+      , m_acks(acks)
       , m_queue(group.concurrency * 2)
       , m_limiter(group.rate.per_second, clock)
       , m_stats(group.concurrency)
@@ -336,7 +414,7 @@ private:
       }
     }
     while (std::optional<Batch> batch = m_queue.pop()) {
-      const std::vector<core::Entry>& entries = **batch;
+      const std::vector<core::Entry>& entries = *batch->entries;
       if (stopping()) {
         continue; // not started: not counted (the report covers what was attempted)
       }
@@ -367,10 +445,13 @@ private:
         stats.errors.add(failure);
       }
       bump_progress(entries.size());
+      // The server answered for every entry (written, skipped or refused): the batch is done.
+      m_acks.ack(batch->seq);
     }
   }
 
   TargetState& m_target;
+  AckTracker& m_acks;
   BoundedQueue<Batch> m_queue;
   core::RateLimiter m_limiter;
   std::vector<WorkerStats> m_stats;
@@ -427,7 +508,8 @@ report::GroupReport
 run_group(PreparedGroup& group,
           std::vector<TargetState*> targets,
           const RunOptions& options,
-          std::string& source_error)
+          std::string& source_error,
+          bool& done)
 {
   const plan::GroupPlan& plan = *group.plan;
   report::GroupReport result;
@@ -436,10 +518,29 @@ run_group(PreparedGroup& group,
   result.reason = plan.reason;
   const Clock::time_point started = Clock::now();
 
+  // --resume: skip the rows an earlier run got every target to acknowledge. Collections are
+  // built from runs of rows, so their groups only ever restart from the beginning.
+  const manifest::ValueKind kind = plan.spec->value->kind;
+  const bool row_checkpoints = kind != manifest::ValueKind::set && kind != manifest::ValueKind::zset
+                               && kind != manifest::ValueKind::list;
+  Checkpoint* checkpoint = options.checkpoint;
+  const std::string& name = plan.spec->name;
+  const std::uint64_t resume_rows =
+      checkpoint != nullptr && row_checkpoints ? checkpoint->progress(name).rows : 0;
+  std::string checkpoint_error;
+  AckTracker acks(resume_rows, [&](std::uint64_t rows) {
+    if (checkpoint != nullptr && row_checkpoints) {
+      core::Result<void> saved = checkpoint->update(name, GroupProgress{rows, false}, false);
+      if (!saved && checkpoint_error.empty()) {
+        checkpoint_error = saved.error().message;
+      }
+    }
+  });
+
   const core::SteadyClock clock;
   std::vector<std::unique_ptr<TargetLane>> lanes;
   for (TargetState* target : targets) {
-    lanes.push_back(std::make_unique<TargetLane>(*target, plan, clock, options));
+    lanes.push_back(std::make_unique<TargetLane>(*target, plan, clock, options, acks));
   }
   const std::uint64_t fan_out = lanes.size();
   if (options.progress != nullptr) {
@@ -453,6 +554,8 @@ run_group(PreparedGroup& group,
   std::uint64_t failed_before_write = 0;
   std::vector<core::Row> rows;
   std::vector<core::Failure> failures;
+  std::uint64_t rows_read = resume_rows;
+  std::uint64_t seq = 0;
   // Counts resolution failures and hands the entries to every target's queue.
   auto dispatch = [&](std::shared_ptr<std::vector<core::Entry>> entries) {
     // A key whose value cannot be resolved fails once per target it was meant for.
@@ -466,14 +569,36 @@ run_group(PreparedGroup& group,
     for (core::Entry& entry : *entries) {
       policy.apply(entry);
     }
+    // Registered before any worker can acknowledge it.
+    acks.add(seq, row_checkpoints ? rows_read : resume_rows, entries->empty() ? 0 : lanes.size());
     if (!entries->empty()) {
-      const Batch batch = std::move(entries);
+      const Batch batch{std::move(entries), seq};
       for (const std::unique_ptr<TargetLane>& lane : lanes) {
         lane->push(batch);
       }
     }
+    ++seq;
   };
   bool more = true;
+  // Rows acknowledged by an earlier run are read again (sources have no random access) but
+  // neither resolved nor written.
+  for (std::uint64_t skip = resume_rows; skip > 0 && more;) {
+    rows.clear();
+    failures.clear();
+    core::Result<bool> next =
+        group.keys->next(std::min<std::uint64_t>(plan.batch, skip), rows, failures);
+    if (!next) {
+      source_error = next.error().message;
+      more = false;
+      break;
+    }
+    more = *next;
+    const std::uint64_t consumed = rows.size() + failures.size();
+    skip = consumed >= skip || consumed == 0 ? 0 : skip - consumed;
+  }
+  if (resume_rows > 0) {
+    result.reason += "; resumed after " + std::to_string(resume_rows) + " rows";
+  }
   while (more && !stop_requested(options)) {
     rows.clear();
     failures.clear();
@@ -483,6 +608,7 @@ run_group(PreparedGroup& group,
       break;
     }
     more = *next;
+    rows_read += rows.size() + failures.size();
     auto entries = std::make_shared<std::vector<core::Entry>>();
     entries->reserve(rows.size());
     core::Result<void> resolved = group.values->resolve(rows, *entries, failures);
@@ -507,8 +633,25 @@ run_group(PreparedGroup& group,
   }
 
   report::ErrorTally errors = source_failures;
+  std::vector<WorkerStats> lane_stats;
+  bool all_alive = true;
+  for (const std::unique_ptr<TargetLane>& lane : lanes) {
+    lane_stats.push_back(lane->finish());
+    all_alive = all_alive && lane->alive();
+  }
+  done = !more && source_error.empty() && !stop_requested(options) && all_alive && acks.complete();
+  if (checkpoint != nullptr) {
+    const GroupProgress progress{row_checkpoints ? acks.rows_done() : 0, done};
+    core::Result<void> saved = checkpoint->update(name, progress, true);
+    if (!saved && checkpoint_error.empty()) {
+      checkpoint_error = saved.error().message;
+    }
+  }
+  if (!checkpoint_error.empty() && source_error.empty()) {
+    source_error = checkpoint_error;
+  }
   for (std::size_t i = 0; i < lanes.size(); ++i) {
-    WorkerStats stats = lanes[i]->finish();
+    const WorkerStats& stats = lane_stats[i];
     report::TargetReport target;
     target.name = targets[i]->spec->name;
     target.written = stats.written;
@@ -678,6 +821,7 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
   }
 
   bool unreachable = false;
+  bool all_done = true; // every group that ran completed (for the state file)
   // Deadlines are compared with the plan's clock (--at), advanced by the time the run has taken.
   const auto run_started = std::chrono::steady_clock::now();
   auto plan_clock = [&]() {
@@ -698,6 +842,13 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
     PreparedGroup& group = *next_prepared++;
     if (options.progress != nullptr) {
       options.progress->group_index.store(g);
+    }
+    if (options.checkpoint != nullptr && options.checkpoint->progress(step.spec->name).done) {
+      report::GroupReport skipped;
+      skipped.name = step.spec->name;
+      skipped.reason = "already completed (state file " + options.checkpoint->path() + ")";
+      report.groups.push_back(std::move(skipped));
+      continue;
     }
     if (std::optional<std::string> cut = deadline_cut(step, plan_clock())) {
       core::log(core::LogLevel::warning, "group " + step.spec->name + ": " + *cut);
@@ -734,7 +885,9 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
     }
     core::log(core::LogLevel::info, "group " + group.plan->spec->name + ": " + group.plan->reason);
     std::string source_error;
-    report::GroupReport ran = run_group(group, live, options, source_error);
+    bool done = false;
+    report::GroupReport ran = run_group(group, live, options, source_error, done);
+    all_done = all_done && done;
     if (step.deadline) {
       ran.ready_by = step.deadline;
       ran.deadline_met = plan_clock() <= *step.deadline;
@@ -756,6 +909,13 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
     }
   }
 
+  // A run that completed everything leaves no state behind: the next run starts afresh.
+  if (options.checkpoint != nullptr && all_done && !unreachable && !stop_requested(options)) {
+    core::Result<void> removed = options.checkpoint->remove();
+    if (!removed) {
+      core::log(core::LogLevel::warning, removed.error().message);
+    }
+  }
   report.finished_at = std::chrono::system_clock::now();
   report::compute_totals(report);
   result.outcome = stop_requested(options) ? Outcome::interrupted

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cachewarm/exec/checkpoint.hpp"
 #include "cachewarm/manifest/manifest.hpp"
 #include "cachewarm/plan/plan.hpp"
 #include "cachewarm/plan/schedule.hpp"
@@ -23,6 +24,7 @@ struct RunOptions {
   bool dry_run = false;                    // resolve everything, write nothing, connect nowhere
   const std::atomic<bool>* stop = nullptr; // set by SIGINT/SIGTERM: finish in-flight batches, stop
   Progress* progress = nullptr;            // optional
+  Checkpoint* checkpoint = nullptr;        // --resume: skip what an earlier run finished
 };
 
 // What a run ended as, besides the report.
