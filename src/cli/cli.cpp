@@ -84,6 +84,7 @@ struct RunArgs {
   std::string window = "5m";
   std::string lock;
   std::string resume;
+  std::string max_value_size = "64MiB";
 };
 
 // Parses --window: whole minutes, 1m..24h.
@@ -278,6 +279,13 @@ command_run(const RunArgs& args)
   }
   options.now = *now;
   options.window = *window;
+  core::Result<std::size_t> max_value_size = manifest::parse_size(args.max_value_size);
+  if (!max_value_size || *max_value_size == 0) {
+    print_error("--max-value-size: "
+                + (max_value_size ? std::string("must be at least 1 byte")
+                                  : max_value_size.error().message));
+    return k_exit_usage;
+  }
   if (!args.rate.empty()) {
     core::Result<manifest::Rate> rate = manifest::parse_rate(args.rate);
     if (!rate) {
@@ -337,6 +345,7 @@ command_run(const RunArgs& args)
   exec::Progress progress;
   exec::RunOptions run_options;
   run_options.checkpoint = checkpoint ? &*checkpoint : nullptr;
+  run_options.max_value_size = *max_value_size;
   run_options.dry_run = args.dry_run;
   run_options.stop = &g_stop;
   run_options.progress = &progress;
@@ -472,6 +481,9 @@ run_cli(int argc, char** argv)
                   run_args.window,
                   "How often run --due is invoked; cron schedules due within it run (default 5m)");
   run->add_option("--lock", run_args.lock, "Lock file (default: derived from the manifest path)");
+  run->add_option("--max-value-size",
+                  run_args.max_value_size,
+                  "Refuse values bigger than this per key (kind too_large; default 64MiB)");
   run->add_option("--resume",
                   run_args.resume,
                   "State file: record progress, and skip what an earlier run finished");

@@ -558,6 +558,19 @@ run_group(PreparedGroup& group,
   std::uint64_t seq = 0;
   // Counts resolution failures and hands the entries to every target's queue.
   auto dispatch = [&](std::shared_ptr<std::vector<core::Entry>> entries) {
+    // A value over --max-value-size is refused here, before it costs any target memory.
+    std::erase_if(*entries, [&](const core::Entry& entry) {
+      const std::uint64_t size = core::value_size(entry.value);
+      if (size <= options.max_value_size) {
+        return false;
+      }
+      failures.push_back(core::Failure{entry.key,
+                                       "too_large",
+                                       "value of " + std::to_string(size) + " bytes is over the "
+                                           + std::to_string(options.max_value_size)
+                                           + "-byte limit (--max-value-size)"});
+      return true;
+    });
     // A key whose value cannot be resolved fails once per target it was meant for.
     for (const core::Failure& failure : failures) {
       source_failures.add(failure.kind, fan_out, failure.key + ": " + failure.message);

@@ -25,6 +25,7 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr; // set by SIGINT/SIGTERM: finish in-flight batches, stop
   Progress* progress = nullptr;            // optional
   Checkpoint* checkpoint = nullptr;        // --resume: skip what an earlier run finished
+  std::uint64_t max_value_size = 64 * 1024 * 1024; // bigger values fail as `too_large`
 };
 
 // What a run ended as, besides the report.
