@@ -278,7 +278,7 @@ check_conninfo(const std::string& conninfo)
 }
 
 // Connects to `conninfo`, adding `connect_timeout=10` unless the conninfo (or PGCONNECT_TIMEOUT)
-// sets one, so an unreachable host cannot hang a run.
+// sets one, and TCP keepalive defaults, so an unreachable or dead host cannot hang a run.
 core::Result<Connection>
 open_connection(const std::string& conninfo)
 {
@@ -294,6 +294,17 @@ open_connection(const std::string& conninfo)
   }
   keywords.push_back("fallback_application_name");
   values.push_back("cachewarm");
+  // A server or network that dies mid-query must not hang the run: TCP keepalives notice a dead
+  // peer within about a minute, and unacknowledged sends give up after 60 s. (A slow but live
+  // query is left alone: bulk queries may take long.) The conninfo may override these.
+  for (const auto& [keyword, value] : {std::pair{"keepalives", "1"},
+                                       std::pair{"keepalives_idle", "30"},
+                                       std::pair{"keepalives_interval", "10"},
+                                       std::pair{"keepalives_count", "3"},
+                                       std::pair{"tcp_user_timeout", "60000"}}) {
+    keywords.push_back(keyword);
+    values.push_back(value);
+  }
   keywords.push_back("dbname");
   values.push_back(conninfo.c_str());
   keywords.push_back(nullptr);
