@@ -721,6 +721,7 @@ set_up(const manifest::Manifest& manifest, const plan::Plan& plan, bool dry_run)
       redis.url = spec->url;
       redis.connect_timeout = spec->connect_timeout;
       redis.command_timeout = spec->command_timeout;
+      redis.reconnect_budget = spec->reconnect_budget;
       // The URL is checked even in a dry run, so a dry run proves the manifest would run.
       core::Result<std::unique_ptr<sinks::Sink>> sink = sinks::make_redis_sink(redis);
       if (!sink) {

@@ -41,7 +41,8 @@ constexpr std::size_t k_max_retries = 100;
 
 constexpr std::string_view k_top_fields[] = {
     "version", "targets", "sources", "schedules", "defaults", "groups"};
-constexpr std::string_view k_target_fields[] = {"url", "cluster", "connect_timeout", "timeout"};
+constexpr std::string_view k_target_fields[] = {
+    "url", "cluster", "connect_timeout", "timeout", "reconnect_budget"};
 constexpr std::string_view k_source_fields[] = {"sqlite", "postgres", "http"};
 constexpr std::string_view k_http_fields[] = {"base_url",
                                               "headers",
@@ -799,6 +800,10 @@ Parser::parse_target(const Entry& entry)
   if (const Entry* timeout = fields.find("timeout")) {
     target.command_timeout =
         read_duration(*timeout, path + ".timeout").value_or(target.command_timeout);
+  }
+  if (const Entry* budget = fields.find("reconnect_budget")) {
+    target.reconnect_budget =
+        read_duration(*budget, path + ".reconnect_budget").value_or(target.reconnect_budget);
   }
   m_manifest.targets.push_back(std::move(target));
 }

@@ -1,6 +1,7 @@
 #include "cachewarm/sinks/redis.hpp"
 
 #include "cachewarm/core/backoff.hpp"
+#include "cachewarm/core/log.hpp"
 #include "cachewarm/sinks/redis_argv.hpp"
 #include "cachewarm/sinks/redis_url.hpp"
 
@@ -8,10 +9,18 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
 #include <memory>
+#include <numeric>
+#include <optional>
+#include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace cachewarm::sinks {
 
@@ -30,6 +39,20 @@ to_timeval(std::chrono::milliseconds duration)
   tv.tv_sec = static_cast<decltype(tv.tv_sec)>(duration.count() / 1000);
   tv.tv_usec = static_cast<decltype(tv.tv_usec)>((duration.count() % 1000) * 1000);
   return tv;
+}
+
+// strerror(EAGAIN) on glibc: how hiredis 0.14 reports a command timeout.
+constexpr std::string_view k_eagain_text = "Resource temporarily unavailable";
+
+// `30s`, `1500ms`: a duration for messages.
+std::string
+format_ms(std::chrono::milliseconds duration)
+{
+  const auto ms = duration.count();
+  if (ms != 0 && ms % 1000 == 0) {
+    return std::to_string(ms / 1000) + "s";
+  }
+  return std::to_string(ms) + "ms";
 }
 
 ReplyType
@@ -78,15 +101,30 @@ public:
       , m_address(address)
       , m_description(std::move(description))
       , m_context(std::move(context))
-      , m_backoff(options.reconnect_base, options.reconnect_cap)
+      // Seeded per connection, so workers that lost the server together do not retry in step.
+      , m_backoff(options.reconnect_base, options.reconnect_cap, 2.0, std::random_device{}())
   {}
 
   core::Result<BatchResult> write(std::span<const core::Entry> batch) override;
 
 private:
-  // Sends every command then reads every reply (one write(2), few read(2)s).
-  // Returns nullopt when the connection broke, after which the context is unusable.
-  std::optional<BatchResult> try_write(std::span<const core::Entry> batch);
+  using Clock = std::chrono::steady_clock;
+
+  // One round trip: sends the commands of the `pending` entries (indices into `batch`), then
+  // reads every reply (one write(2), few read(2)s). Final outcomes are counted in `result`.
+  // Afterwards `pending` holds the entries to resend: those that got a retryable error reply
+  // (kept in `deferred`) and, when the connection broke, those whose reply never came.
+  // Returns false when the connection broke, after which the context is unusable.
+  bool send_round(std::span<const core::Entry> batch,
+                  std::vector<std::size_t>& pending,
+                  std::vector<ClassifiedReply>& deferred,
+                  BatchResult& result);
+
+  // Why the connection broke, from the context's error.
+  std::string lost_reason() const;
+
+  // `target main (redis://127.0.0.1:6379/0)`, for messages.
+  std::string where() const { return "target " + m_options.name + " (" + m_description + ")"; }
 
   const RedisOptions& m_options;
   const RedisAddress& m_address;
@@ -117,10 +155,10 @@ private:
   std::string m_description;
 };
 
+// Opens, authenticates and selects the database. Messages say what failed but not where (the
+// callers prefix the target) and never include the password.
 core::Result<ContextPtr>
-open_context(const RedisOptions& options,
-             const RedisAddress& address,
-             const std::string& description)
+dial(const RedisOptions& options, const RedisAddress& address)
 {
   const timeval connect_timeout = to_timeval(options.connect_timeout);
   redisContext* raw =
@@ -128,47 +166,38 @@ open_context(const RedisOptions& options,
           ? redisConnectUnixWithTimeout(address.path.c_str(), connect_timeout)
           : redisConnectWithTimeout(address.host.c_str(), address.port, connect_timeout);
   ContextPtr context(raw, &redisFree);
-  const std::string where = "target " + options.name + " (" + description + ")";
   if (!context) {
-    return core::fail(core::Errc::target_unreachable, where + ": cannot allocate a connection");
+    return core::fail(core::Errc::target_unreachable, "cannot allocate a connection");
   }
   if (context->err != 0) {
-    return core::fail(core::Errc::target_unreachable, where + ": " + context->errstr);
+    return core::fail(core::Errc::target_unreachable, context->errstr);
   }
   redisSetTimeout(context.get(), to_timeval(options.command_timeout));
   if (!address.is_unix) {
     redisEnableKeepAlive(context.get());
   }
   if (!address.password.empty()) {
-    core::Result<ReplyPtr> reply =
-        address.user.empty() ? command(*context, {"AUTH", address.password})
-                             : command(*context, {"AUTH", address.user, address.password});
-    if (!reply) {
-      return core::fail(core::Errc::target_unreachable, where + ": " + reply.error().message);
-    }
-    if ((*reply)->type == REDIS_REPLY_ERROR) {
+    CW_TRY_ASSIGN(ReplyPtr reply,
+                  address.user.empty()
+                      ? command(*context, {"AUTH", address.password})
+                      : command(*context, {"AUTH", address.user, address.password}));
+    if (reply->type == REDIS_REPLY_ERROR) {
       return core::fail(core::Errc::target_unreachable,
-                        where + ": authentication failed: " + (*reply)->str);
+                        std::string("authentication failed: ") + reply->str);
     }
   }
   if (address.db != 0) {
     const std::string db = std::to_string(address.db);
-    core::Result<ReplyPtr> reply = command(*context, {"SELECT", db});
-    if (!reply) {
-      return core::fail(core::Errc::target_unreachable, where + ": " + reply.error().message);
-    }
-    if ((*reply)->type == REDIS_REPLY_ERROR) {
-      return core::fail(core::Errc::target_unreachable,
-                        where + ": SELECT " + db + " failed: " + (*reply)->str);
+    CW_TRY_ASSIGN(ReplyPtr reply, command(*context, {"SELECT", db}));
+    if (reply->type == REDIS_REPLY_ERROR) {
+      return core::fail(core::Errc::target_unreachable, "SELECT " + db + " failed: " + reply->str);
     }
   }
-  // A PING proves the connection is usable (and surfaces NOAUTH when a password is required).
-  core::Result<ReplyPtr> pong = command(*context, {"PING"});
-  if (!pong) {
-    return core::fail(core::Errc::target_unreachable, where + ": " + pong.error().message);
-  }
-  if ((*pong)->type == REDIS_REPLY_ERROR) {
-    return core::fail(core::Errc::target_unreachable, where + ": " + (*pong)->str);
+  // A PING proves the connection is usable (and surfaces NOAUTH when a password is required,
+  // LOADING while a restarted server reads its data back).
+  CW_TRY_ASSIGN(ReplyPtr pong, command(*context, {"PING"}));
+  if (pong->type == REDIS_REPLY_ERROR) {
+    return core::fail(core::Errc::target_unreachable, pong->str);
   }
   return context;
 }
@@ -176,7 +205,13 @@ open_context(const RedisOptions& options,
 core::Result<ContextPtr>
 RedisSink::open() const
 {
-  return open_context(m_options, m_address, m_description);
+  core::Result<ContextPtr> context = dial(m_options, m_address);
+  if (!context) {
+    return core::fail(context.error().code,
+                      "target " + m_options.name + " (" + m_description
+                          + "): " + context.error().message);
+  }
+  return context;
 }
 
 core::Result<std::unique_ptr<SinkConnection>>
@@ -186,27 +221,36 @@ RedisSink::connect()
   return std::make_unique<RedisConnection>(m_options, m_address, m_description, std::move(context));
 }
 
-std::optional<BatchResult>
-RedisConnection::try_write(std::span<const core::Entry> batch)
+bool
+RedisConnection::send_round(std::span<const core::Entry> batch,
+                            std::vector<std::size_t>& pending,
+                            std::vector<ClassifiedReply>& deferred,
+                            BatchResult& result)
 {
   redisContext* context = m_context.get();
-  for (const core::Entry& entry : batch) {
-    m_argv.build(entry);
+  for (const std::size_t index : pending) {
+    m_argv.build(batch[index]);
     if (redisAppendCommandArgv(context, m_argv.argc(), m_argv.argv(), m_argv.argvlen())
         != REDIS_OK) {
-      return std::nullopt;
+      return false; // nothing was read: every pending entry stays pending
     }
   }
-  BatchResult result;
-  for (const core::Entry& entry : batch) {
+  // Indices stay in batch order, so a key written twice in a batch keeps its last value.
+  std::vector<std::size_t> again;
+  for (std::size_t read = 0; read < pending.size(); ++read) {
+    const std::size_t index = pending[read];
     void* raw = nullptr;
     if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) {
-      return std::nullopt;
+      // Replies already read are acknowledged; the rest are resent on a new connection.
+      again.insert(again.end(), pending.begin() + static_cast<std::ptrdiff_t>(read), pending.end());
+      pending = std::move(again);
+      return false;
     }
     const ReplyPtr reply(static_cast<redisReply*>(raw));
     const std::string_view text =
         reply->str != nullptr ? std::string_view(reply->str, reply->len) : std::string_view();
     ClassifiedReply classified = classify_reply(reply_type(reply->type), text, reply->integer);
+    const core::Entry& entry = batch[index];
     switch (classified.outcome) {
     case ReplyOutcome::written:
       ++result.written;
@@ -216,42 +260,112 @@ RedisConnection::try_write(std::span<const core::Entry> batch)
       ++result.skipped;
       break;
     case ReplyOutcome::failed:
-      result.failures.push_back(
-          core::Failure{entry.key, std::move(classified.kind), std::move(classified.message)});
+      if (classified.retryable) {
+        deferred[index] = std::move(classified);
+        again.push_back(index);
+      } else {
+        result.failures.push_back(
+            core::Failure{entry.key, std::move(classified.kind), std::move(classified.message)});
+      }
       break;
     }
   }
-  return result;
+  pending = std::move(again);
+  return true;
+}
+
+std::string
+RedisConnection::lost_reason() const
+{
+  const redisContext& context = *m_context;
+  // hiredis 0.14 has no REDIS_ERR_TIMEOUT: a command timeout (redisSetTimeout) is an I/O error
+  // with EAGAIN's text.
+  if (context.err == REDIS_ERR_IO && std::string_view(context.errstr) == k_eagain_text) {
+    return "no reply within " + format_ms(m_options.command_timeout) + " (command timeout)";
+  }
+  if (context.errstr[0] == '\0') {
+    return "connection broken";
+  }
+  return context.errstr;
 }
 
 core::Result<BatchResult>
 RedisConnection::write(std::span<const core::Entry> batch)
 {
-  std::string last_error;
-  for (int attempt = 0; attempt <= m_options.reconnect_attempts; ++attempt) {
+  BatchResult result;
+  std::vector<std::size_t> pending(batch.size()); // entries without a final answer yet
+  std::iota(pending.begin(), pending.end(), std::size_t{0});
+  std::vector<ClassifiedReply> deferred(batch.size()); // the last retryable error of each entry
+  std::optional<Clock::time_point> first_failure;
+  const std::chrono::milliseconds budget = m_options.reconnect_budget;
+  for (;;) {
+    std::string reason;
     if (!m_context) {
-      std::this_thread::sleep_for(m_backoff.next());
-      core::Result<ContextPtr> reopened = open_context(m_options, m_address, m_description);
-      if (!reopened) {
-        last_error = reopened.error().message;
-        continue;
+      core::Result<ContextPtr> reopened = dial(m_options, m_address);
+      if (reopened) {
+        m_context = std::move(*reopened);
+      } else {
+        reason = reopened.error().message;
       }
-      m_context = std::move(*reopened);
     }
-    std::optional<BatchResult> result = try_write(batch);
-    if (result) {
+    if (m_context) {
+      if (send_round(batch, pending, deferred, result)) {
+        if (pending.empty()) {
+          if (first_failure) {
+            core::log(core::LogLevel::info,
+                      where() + ": recovered: batch written "
+                          + format_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              Clock::now() - *first_failure))
+                          + " after its first failure");
+          }
+          m_backoff.reset();
+          return result;
+        }
+        // Only retryable error replies (-BUSY, -LOADING, ...) are left: wait, resend those.
+      } else {
+        // The context is poisoned after an I/O or protocol error (or a command timeout): drop
+        // it and resend every unacknowledged entry on a new connection (SET and the replace
+        // script are idempotent).
+        reason = lost_reason();
+        m_context.reset();
+      }
+    }
+    const Clock::time_point now = Clock::now();
+    if (!first_failure) {
+      first_failure = now;
       m_backoff.reset();
-      return std::move(*result);
+      if (m_context) {
+        const ClassifiedReply& first = deferred[pending.front()];
+        core::log(core::LogLevel::warning,
+                  where() + ": " + std::to_string(pending.size()) + " of "
+                      + std::to_string(batch.size()) + " keys got " + first.kind + " replies ("
+                      + first.message + "); resending them for up to " + format_ms(budget));
+      } else {
+        core::log(core::LogLevel::warning,
+                  where() + ": connection lost: " + reason + "; reconnecting for up to "
+                      + format_ms(budget));
+      }
     }
-    // The context is poisoned after an I/O or protocol error: drop it and resend the whole
-    // batch on a new connection (SET and the replace script are idempotent).
-    last_error = "target " + m_options.name + " (" + m_description
-                 + "): connection lost: " + m_context->errstr;
-    m_context.reset();
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
+    if (elapsed >= budget) {
+      if (m_context) {
+        // The server answered but stayed busy (loading, ...) for the whole budget: those keys
+        // fail with the kind of their last reply.
+        for (const std::size_t index : pending) {
+          result.failures.push_back(core::Failure{batch[index].key,
+                                                  std::move(deferred[index].kind),
+                                                  std::move(deferred[index].message)});
+        }
+        m_backoff.reset();
+        return result;
+      }
+      return core::fail(core::Errc::target_unreachable,
+                        where() + ": connection lost: " + reason + " (gave up after "
+                            + format_ms(budget) + ")");
+    }
+    std::this_thread::sleep_for(std::min(m_backoff.next(), budget - elapsed));
   }
-  return core::fail(core::Errc::target_unreachable,
-                    last_error + " (gave up after " + std::to_string(m_options.reconnect_attempts)
-                        + " reconnect attempts)");
 }
 
 // --- Dry run -------------------------------------------------------------------------------

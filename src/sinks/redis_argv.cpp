@@ -1,6 +1,7 @@
 #include "cachewarm/sinks/redis_argv.hpp"
 
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace cachewarm::sinks {
@@ -90,16 +91,22 @@ RedisArgv::to_strings() const
   return out;
 }
 
+bool
+is_retryable(std::string_view kind)
+{
+  return kind == "busy" || kind == "loading" || kind == "masterdown" || kind == "tryagain";
+}
+
 ClassifiedReply
 classify_reply(ReplyType type, std::string_view text, long long integer)
 {
   switch (type) {
   case ReplyType::status:
-    return {ReplyOutcome::written, {}, {}};
+    return {ReplyOutcome::written, {}, {}, false};
   case ReplyType::nil:
-    return {ReplyOutcome::skipped, {}, {}};
+    return {ReplyOutcome::skipped, {}, {}, false};
   case ReplyType::integer:
-    return {integer == 0 ? ReplyOutcome::skipped : ReplyOutcome::written, {}, {}};
+    return {integer == 0 ? ReplyOutcome::skipped : ReplyOutcome::written, {}, {}, false};
   case ReplyType::error: {
     const std::string_view word = text.substr(0, text.find(' '));
     std::string kind = "redis_error";
@@ -115,14 +122,19 @@ classify_reply(ReplyType type, std::string_view text, long long integer)
       kind = "busy";
     } else if (word == "LOADING") {
       kind = "loading";
+    } else if (word == "MASTERDOWN") {
+      kind = "masterdown";
+    } else if (word == "TRYAGAIN") {
+      kind = "tryagain";
     }
-    return {ReplyOutcome::failed, std::move(kind), std::string(text)};
+    const bool retryable = is_retryable(kind);
+    return {ReplyOutcome::failed, std::move(kind), std::string(text), retryable};
   }
   case ReplyType::string:
   case ReplyType::array:
     break;
   }
-  return {ReplyOutcome::failed, "redis_error", "unexpected reply to a write command"};
+  return {ReplyOutcome::failed, "redis_error", "unexpected reply to a write command", false};
 }
 
 } // namespace cachewarm::sinks

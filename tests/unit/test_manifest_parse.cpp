@@ -190,12 +190,38 @@ TEST_SUITE("manifest::parse")
     CHECK_FALSE(main->cluster);
     CHECK(main->connect_timeout == 2000ms);
     CHECK(main->command_timeout == 10000ms);
+    CHECK(main->reconnect_budget == 30000ms);
     CHECK(main->loc == Location{3, 3});
     const auto* eu = manifest.find_target("eu");
     REQUIRE(eu != nullptr);
     CHECK(eu->url == "redis://10.1.0.5:6379");
     CHECK(eu->cluster);
     CHECK(manifest.find_target("nope") == nullptr);
+  }
+
+  TEST_CASE("a target takes reconnect_budget as a duration")
+  {
+    const LoadResult result = parse("version: 1\n"
+                                    "targets:\n"
+                                    "  main: {url: \"redis://h:1\", reconnect_budget: 3s}\n"
+                                    "  eu: {url: \"redis://h:2\", reconnect_budget: 1500ms}\n"
+                                    "groups: []\n");
+    REQUIRE(result.manifest.has_value());
+    CHECK(result.diagnostics.empty());
+    REQUIRE(result.manifest->find_target("main") != nullptr);
+    CHECK(result.manifest->find_target("main")->reconnect_budget == 3000ms);
+    REQUIRE(result.manifest->find_target("eu") != nullptr);
+    CHECK(result.manifest->find_target("eu")->reconnect_budget == 1500ms);
+  }
+
+  TEST_CASE("an invalid reconnect_budget is reported")
+  {
+    CHECK(only_problem("version: 1\n"
+                       "targets:\n"
+                       "  main: {url: \"redis://h:1\", reconnect_budget: soon}\n"
+                       "groups: []\n")
+          == "3:48: targets.main.reconnect_budget: invalid duration \"soon\" (expected e.g. "
+             "500ms, 90s, 30m, 2h, 1d)");
   }
 
   TEST_CASE("design manifest: sources of every kind")
@@ -413,7 +439,7 @@ TEST_SUITE("manifest::parse")
                        "  main: {url: \"redis://h:1\", password: x}\n"
                        "groups: []\n")
           == "3:30: unknown field \"password\" in target \"main\" (expected one of: url, cluster, "
-             "connect_timeout, timeout)");
+             "connect_timeout, timeout, reconnect_budget)");
   }
 
   TEST_CASE("an unknown top-level field is reported at its key")
@@ -790,7 +816,7 @@ TEST_SUITE("manifest::parse")
                        "    value: {column: c}\n")
           == std::vector<std::string>{
               "3:30: unknown field \"timout\" in target \"main\" (expected one of: url, cluster, "
-              "connect_timeout, timeout); did you mean \"timeout\"?",
+              "connect_timeout, timeout, reconnect_budget); did you mean \"timeout\"?",
               "7:12: groups[1] (\"a\").batch: expected a positive integer, got \"lots\"",
               "11:13: group \"b\": unknown target \"eu\" (defined: main)",
               "12:13: groups[2] (\"b\").value: \"column\" is only allowed in a group with a "

@@ -19,6 +19,7 @@ using cachewarm::core::SetValue;
 using cachewarm::core::ZSetValue;
 using cachewarm::sinks::ClassifiedReply;
 using cachewarm::sinks::classify_reply;
+using cachewarm::sinks::is_retryable;
 using cachewarm::sinks::RedisArgv;
 using cachewarm::sinks::ReplyOutcome;
 using cachewarm::sinks::ReplyType;
@@ -315,6 +316,9 @@ TEST_SUITE("sinks::redis_argv")
         {"BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
          "busy"},
         {"LOADING Redis is loading the dataset in memory", "loading"},
+        {"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+         "masterdown"},
+        {"TRYAGAIN Multiple keys request during rehashing of slot", "tryagain"},
         {"ERR unknown command 'SET'", "redis_error"},
         {"EXECABORT Transaction discarded because of previous errors.", "redis_error"},
     };
@@ -327,10 +331,64 @@ TEST_SUITE("sinks::redis_argv")
     }
   }
 
+  TEST_CASE("busy, loading, masterdown and tryagain replies are retryable, the rest are not")
+  {
+    struct Case {
+      std::string_view text;
+      bool retryable;
+    };
+    const Case cases[] = {
+        {"BUSY Redis is busy running a script.", true},
+        {"LOADING Redis is loading the dataset in memory", true},
+        {"MASTERDOWN Link with MASTER is down", true},
+        {"TRYAGAIN Multiple keys request during rehashing of slot", true},
+        {"OOM command not allowed when used memory > 'maxmemory'.", false},
+        {"READONLY You can't write against a read only replica.", false},
+        {"WRONGTYPE Operation against a key holding the wrong kind of value", false},
+        {"NOPERM this user has no permissions", false},
+        {"ERR unknown command", false},
+        {"BUSYKEY Target key name already exists.", false},
+        {"", false},
+    };
+    for (const Case& c : cases) {
+      CAPTURE(c.text);
+      const ClassifiedReply reply = classify_reply(ReplyType::error, c.text, 0);
+      CHECK(reply.outcome == ReplyOutcome::failed);
+      CHECK(reply.retryable == c.retryable);
+      CHECK(is_retryable(reply.kind) == c.retryable);
+    }
+  }
+
+  TEST_CASE("is_retryable knows the transient kinds only")
+  {
+    CHECK(is_retryable("busy"));
+    CHECK(is_retryable("loading"));
+    CHECK(is_retryable("masterdown"));
+    CHECK(is_retryable("tryagain"));
+    CHECK_FALSE(is_retryable("oom"));
+    CHECK_FALSE(is_retryable("readonly"));
+    CHECK_FALSE(is_retryable("wrongtype"));
+    CHECK_FALSE(is_retryable("noperm"));
+    CHECK_FALSE(is_retryable("redis_error"));
+    CHECK_FALSE(is_retryable("target_unreachable"));
+    CHECK_FALSE(is_retryable(""));
+  }
+
+  TEST_CASE("written, skipped and unexpected replies are never retryable")
+  {
+    CHECK_FALSE(classify_reply(ReplyType::status, "OK", 0).retryable);
+    CHECK_FALSE(classify_reply(ReplyType::nil, "", 0).retryable);
+    CHECK_FALSE(classify_reply(ReplyType::integer, "", 1).retryable);
+    CHECK_FALSE(classify_reply(ReplyType::integer, "", 0).retryable);
+    CHECK_FALSE(classify_reply(ReplyType::string, "BUSY", 0).retryable);
+  }
+
   TEST_CASE("an error code alone, without text, is still classified")
   {
     CHECK(classify_reply(ReplyType::error, "WRONGTYPE", 0).kind == "wrongtype");
     CHECK(classify_reply(ReplyType::error, "OOM", 0).kind == "oom");
+    CHECK(classify_reply(ReplyType::error, "BUSY", 0).kind == "busy");
+    CHECK(classify_reply(ReplyType::error, "TRYAGAIN", 0).retryable);
   }
 
   TEST_CASE("only the exact first word counts")

@@ -26,6 +26,8 @@ struct TargetSpec {
   bool cluster = false; // Redis Cluster (not supported yet at run time)
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{10000};
+  // How long a worker keeps reconnecting (and waiting out -BUSY/-LOADING replies) mid-run.
+  std::chrono::milliseconds reconnect_budget{30000};
   Location loc;
 };
 

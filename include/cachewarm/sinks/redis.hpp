@@ -14,7 +14,11 @@ struct RedisOptions {
   std::string url;  // see parse_redis_url
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{10000};
-  int reconnect_attempts = 5; // per batch, with capped exponential backoff
+  // How long write() keeps trying after a batch's first failure (a lost connection, a failed
+  // reconnect, or -BUSY/-LOADING/-MASTERDOWN/-TRYAGAIN replies) before giving up, waiting between
+  // attempts with capped exponential backoff and full jitter (reconnect_base, reconnect_cap).
+  // connect() itself makes a single attempt.
+  std::chrono::milliseconds reconnect_budget{30000};
   std::chrono::milliseconds reconnect_base{50};
   std::chrono::milliseconds reconnect_cap{2000};
 };

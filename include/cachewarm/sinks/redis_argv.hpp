@@ -39,9 +39,16 @@ enum class ReplyOutcome { written, skipped, failed };
 
 struct ClassifiedReply {
   ReplyOutcome outcome = ReplyOutcome::failed;
-  std::string kind;    // for failures: wrongtype, oom, readonly, noperm, busy, loading, redis_error
-  std::string message; // the server's error text
+  // For failures: wrongtype, oom, readonly, noperm, busy, loading, masterdown, tryagain or
+  // redis_error.
+  std::string kind;
+  std::string message;    // the server's error text
+  bool retryable = false; // a transient server state: wait and resend (see is_retryable)
 };
+
+// Whether a failure of this kind is a transient server state worth waiting for and resending
+// (busy, loading, masterdown, tryagain), rather than a verdict on the key (oom, readonly, ...).
+bool is_retryable(std::string_view kind);
 
 // The reply kinds hiredis 0.14 knows (mirrors REDIS_REPLY_*, kept free of hiredis headers).
 enum class ReplyType { string, array, integer, nil, status, error };
@@ -49,8 +56,9 @@ enum class ReplyType { string, array, integer, nil, status, error };
 // Classifies the reply to a command built by RedisArgv: SET gives +OK (written) or nil
 // (NX and key existed: skipped); the replace script gives :1 (written) or :0 (skipped); an error
 // reply is a failure whose kind comes from its first word (WRONGTYPE -> wrongtype, OOM -> oom,
-// READONLY -> readonly, NOPERM or NOAUTH -> noperm, BUSY -> busy, LOADING -> loading, else
-// redis_error).
+// READONLY -> readonly, NOPERM or NOAUTH -> noperm, BUSY -> busy, LOADING -> loading,
+// MASTERDOWN -> masterdown, TRYAGAIN -> tryagain, else redis_error), and `retryable` is
+// is_retryable(kind).
 ClassifiedReply classify_reply(ReplyType type, std::string_view text, long long integer);
 
 } // namespace cachewarm::sinks
