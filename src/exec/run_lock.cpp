@@ -96,8 +96,8 @@ default_lock_path(std::string_view manifest_path)
   }
   // FNV-1a over the absolute path: stable across runs and processes.
   std::uint32_t hash = 2166136261U;
-  for (const unsigned char c : absolute.string()) {
-    hash = (hash ^ c) * 16777619U;
+  for (const char c : absolute.string()) {
+    hash = (hash ^ static_cast<unsigned char>(c)) * 16777619U;
   }
   char digits[9];
   std::snprintf(digits, sizeof digits, "%08x", hash);

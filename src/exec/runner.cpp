@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -471,11 +472,13 @@ public:
       , m_only_missing(group.only_missing)
       , m_random(std::random_device{}())
   {
+    // In double, then clamped: huge TTLs times a fraction must not overflow int64.
     const std::int64_t ttl = m_ttl.count();
-    const std::int64_t spread =
-        m_jitter.absolute.count()
-        + static_cast<std::int64_t>(static_cast<double>(ttl) * m_jitter.fraction);
-    m_spread = std::min(spread, ttl > 0 ? ttl - 1 : 0);
+    const double spread = static_cast<double>(m_jitter.absolute.count())
+                          + static_cast<double>(ttl) * m_jitter.fraction;
+    const double ceiling = ttl > 0 ? static_cast<double>(ttl - 1) : 0.0;
+    m_spread =
+        spread >= ceiling ? static_cast<std::int64_t>(ceiling) : static_cast<std::int64_t>(spread);
   }
 
   void apply(core::Entry& entry)
@@ -484,7 +487,13 @@ public:
     entry.ttl = m_ttl;
     if (m_ttl.count() > 0 && m_spread > 0) {
       std::uniform_int_distribution<std::int64_t> offset(-m_spread, m_spread);
-      entry.ttl = std::chrono::milliseconds(m_ttl.count() + offset(m_random));
+      const std::int64_t shift = offset(m_random);
+      const std::int64_t ttl = m_ttl.count();
+      // Saturate instead of overflowing (Redis then refuses an absurd expiry for that key).
+      entry.ttl = std::chrono::milliseconds(
+          shift > 0 && ttl > std::numeric_limits<std::int64_t>::max() - shift
+              ? std::numeric_limits<std::int64_t>::max()
+              : ttl + shift);
     }
   }
 

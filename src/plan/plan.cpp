@@ -88,22 +88,16 @@ make_plan(const manifest::Manifest& manifest, const PlanOptions& options)
     return a->priority > b->priority;
   });
 
-  // Every schedule a chosen group uses, compiled once (time zone and cron checked).
+  // Every schedule, compiled once (time zone and cron checked), used by a group or not: a
+  // broken schedule is a broken manifest.
   std::vector<std::pair<std::string, Schedule>> schedules;
-  for (const manifest::GroupSpec* group : chosen) {
-    const bool known = std::any_of(schedules.begin(), schedules.end(), [&](const auto& entry) {
-      return entry.first == group->schedule;
-    });
-    const manifest::ScheduleSpec* spec = manifest.find_schedule(group->schedule);
-    if (group->schedule.empty() || known || spec == nullptr) {
-      continue;
-    }
-    core::Result<Schedule> compiled = Schedule::compile(*spec);
+  for (const manifest::ScheduleSpec& spec : manifest.schedules) {
+    core::Result<Schedule> compiled = Schedule::compile(spec);
     if (!compiled) {
-      checker.add(spec->loc, compiled.error().message);
+      checker.add(spec.loc, compiled.error().message);
       continue;
     }
-    schedules.emplace_back(group->schedule, std::move(*compiled));
+    schedules.emplace_back(spec.name, std::move(*compiled));
   }
 
   const manifest::Defaults& defaults = manifest.defaults;
