@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libcurl4-openssl-dev libhiredis-dev
   doctest-dev libsqlite3-dev libpq-dev libhowardhinnant-date-dev libexpected-dev tzdata
-  redis-server postgresql sqlite3 time procps jq clang-format groff-base python3 curl nginx-light
+  redis-server postgresql sqlite3 time procps jq clang-format groff-base python3 curl nginx-light clang libclang-rt-14-dev
 )
 
 missing=()

@@ -86,6 +86,12 @@ skip() {
 
 # Shows what the last expect_exit captured (called on assertion failures).
 _cw_dump_output() {
+  # A sanitizer report on stderr (UBSan's; scripts/test.sh sends ASan's and TSan's to files) is
+  # longer than the tail: show it from its first line.
+  if [[ -s "$T/err.txt" ]] && grep -qE 'runtime error:|ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer' "$T/err.txt"; then
+    echo "--- sanitizer report on the stderr of the last cachewarm run ---" >&2
+    sed -n -E '/runtime error:|ERROR: (Address|Leak)Sanitizer|WARNING: ThreadSanitizer/,$p' "$T/err.txt" | head -n 150 >&2
+  fi
   if [[ -s "$T/err.txt" ]]; then
     echo "--- stderr of the last cachewarm run (tail) ---" >&2
     tail -n 20 "$T/err.txt" >&2
@@ -95,6 +101,16 @@ _cw_dump_output() {
     head -c 3000 "$T/out.json" >&2
     echo >&2
   fi
+}
+
+# sanitized: true when the binary under test is built with a sanitizer (scripts/test.sh's
+# build-asan/ and build-tsan/), whose shadow memory and quarantine make max RSS meaningless.
+# Not `ldd | grep -q`: grep -q exits at the first match, ldd then dies of SIGPIPE, and under
+# pipefail the pipeline fails, so the check came out false at random.
+sanitized() {
+  local libs
+  libs=$(ldd "$CACHEWARM" 2>/dev/null) || return 1
+  [[ "$libs" =~ lib(a|t|l|ub)san ]]
 }
 
 # --- Assertions ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ source "$CACHEWARM_SOURCE_DIR/scripts/postgres-server.sh"
 if why=$(cw_pg_unavailable); then skip "$why"; fi
 [[ -x /usr/bin/time ]] || skip "/usr/bin/time is not installed (scripts/deps.sh installs 'time')"
 # Sanitizer runtimes reserve shadow memory and quarantine far beyond 100 MB: not a leak.
-if ldd "$CACHEWARM" 2>/dev/null | grep -qE 'lib(a|t|l|ub)san'; then
+if sanitized; then
   skip "the binary is built with a sanitizer; max RSS is not meaningful"
 fi
 start_redis
