@@ -67,10 +67,10 @@ cleanup() {
   trap - ERR
   set +e
   if [[ -n "$nginx_pid" ]]; then
-    cw_nginx_stop "$nginx_pid" # the master stops its workers
+    cw_stop_pid "$nginx_pid" # the master stops its workers
   fi
   if [[ -n "$redis_pid" ]]; then
-    cw_redis_stop "$redis_pid"
+    cw_stop_pid "$redis_pid"
   fi
   if [[ "${BENCH_KEEP_TMP:-0}" == 1 ]]; then
     echo "bench-http: kept $tmp" >&2

@@ -23,7 +23,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/cachewarm-demo.XXXXXX")
 source scripts/redis-server.sh
 redis_pid=
 cleanup() {
-  [[ -n "$redis_pid" ]] && cw_redis_stop "$redis_pid"
+  [[ -n "$redis_pid" ]] && cw_stop_pid "$redis_pid"
   rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -2,6 +2,9 @@
 # A throwaway nginx serving static files on loopback, for scripts/bench-http.sh and the
 # integration tests. Source this file; it defines functions only.
 
+# shellcheck source=stop-pid.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stop-pid.sh"
+
 # cw_nginx_start DIR ROOT: runs nginx in the foreground of a background job with DIR as its
 # prefix (config, pid, logs, temp files) serving ROOT on a random free 127.0.0.1 port in
 # 20000-45000, keep-alive on, no access log. Sets CW_NGINX_PORT and CW_NGINX_PID and returns 0
@@ -50,21 +53,10 @@ EOF
       kill -0 "$CW_NGINX_PID" 2>/dev/null || break
       sleep 0.1
     done
-    cw_nginx_stop "$CW_NGINX_PID"
+    cw_stop_pid "$CW_NGINX_PID"
     echo "cw_nginx_start: port $port failed (attempt $attempt):" >&2
     cat "$dir/logs/stderr.log" "$dir/logs/error.log" >&2 2>/dev/null || true
   done
   CW_NGINX_PID=
   return 1
-}
-
-# cw_nginx_stop PID: stops the nginx we started (its master, by PID), bounded.
-cw_nginx_stop() {
-  local pid=$1 i
-  kill "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
 }

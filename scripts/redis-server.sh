@@ -2,6 +2,9 @@
 # Throwaway redis-servers on loopback for scripts/demo.sh and tests/integration/lib.sh.
 # Source this file; it defines functions only.
 
+# shellcheck source=stop-pid.sh
+source "$(dirname "${BASH_SOURCE[0]}")/stop-pid.sh"
+
 # cw_redis_start DIR [redis-server args...]: starts redis-server bound to 127.0.0.1 on a random
 # free port in 20000-45000 (retrying on collisions), persistence off, its files in DIR/redis-PORT.
 # Sets CW_REDIS_PORT, CW_REDIS_PID and CW_REDIS_DIR and returns 0 once it answers PING (NOAUTH
@@ -46,20 +49,9 @@ cw_redis_start() {
       fi
       sleep 0.1
     done
-    [[ -n "$pid" ]] && cw_redis_stop "$pid"
+    [[ -n "$pid" ]] && cw_stop_pid "$pid"
     echo "cw_redis_start: port $port failed (attempt $attempt):" >&2
     tail -n 5 "$dir/redis.log" >&2 2>/dev/null || true
   done
   return 1
-}
-
-# cw_redis_stop PID: stops a redis-server we started, by PID, waiting (bounded) until it is gone.
-cw_redis_stop() {
-  local pid=$1 i
-  kill "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  kill -9 "$pid" 2>/dev/null || true
 }

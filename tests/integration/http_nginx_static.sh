@@ -19,7 +19,7 @@ seq 1 300 | jq -R '{sku: .}' | jq -s . >"$T/www/hot.json"
 mkdir -p "$T/nginx"
 chmod 755 "$T" # nginx workers run as www-data and must reach $T/www
 cw_nginx_start "$T/nginx" "$T/www" || fail "could not start nginx"
-on_exit "cw_nginx_stop $CW_NGINX_PID"
+on_exit "cw_stop_pid $CW_NGINX_PID"
 start_redis
 
 cat >"$T/m.yaml" <<EOF

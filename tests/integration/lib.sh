@@ -260,7 +260,7 @@ start_redis() {
   REDIS_PID=$CW_REDIS_PID
   REDIS_DIR=$CW_REDIS_DIR
   export REDIS_PORT
-  on_exit "cw_redis_stop $REDIS_PID"
+  on_exit "cw_stop_pid $REDIS_PID"
 }
 
 # rcli ARGS...: redis-cli against the test's server (RCLI_ARGS adds e.g. `-a secret` or `-n 3`).

@@ -51,7 +51,7 @@ restart_redis() {
   done
   [[ -n "$pid" ]] || fail "restarted redis-server wrote no pidfile: $(tail -n 5 "$REDIS_DIR/redis.log")"
   REDIS_PID=$pid
-  on_exit "cw_redis_stop $pid"
+  on_exit "cw_stop_pid $pid"
   for _ in $(seq 1 100); do
     reply=$(rcli ping 2>&1 || true)
     [[ "$reply" == PONG ]] && return 0
