@@ -2,7 +2,7 @@
 
 #include "cachewarm/core/backoff.hpp"
 #include "cachewarm/core/log.hpp"
-#include "cachewarm/sinks/redis_argv.hpp"
+#include "cachewarm/sinks/redis_command.hpp"
 #include "cachewarm/sinks/redis_url.hpp"
 
 #include <hiredis/hiredis.h>
@@ -91,6 +91,78 @@ command(redisContext& context, std::initializer_list<std::string_view> args)
   return ReplyPtr(static_cast<redisReply*>(raw));
 }
 
+// The reply to a write command, as the connection's reader records it: writes only need the
+// reply's type, its integer and an error's text, so no redisReply is allocated per key.
+struct ReplySlot {
+  ReplyType type = ReplyType::nil;
+  long long integer = 0;
+  std::string text; // an error reply's text, else empty
+};
+
+// What the slot reader functions hand hiredis as the reply object: never dereferenced, only
+// compared against NULL (which would mean out of memory).
+char g_recorded = 0;
+
+ReplySlot&
+slot_of(const redisReadTask* task)
+{
+  return *static_cast<ReplySlot*>(task->privdata);
+}
+
+void*
+record_string(const redisReadTask* task, char* str, std::size_t len)
+{
+  if (task->parent == nullptr) {
+    ReplySlot& slot = slot_of(task);
+    slot.type = reply_type(task->type);
+    if (task->type == REDIS_REPLY_ERROR) {
+      slot.text.assign(str, len);
+    } else {
+      slot.text.clear();
+    }
+  }
+  return &g_recorded;
+}
+
+void*
+record_array(const redisReadTask* task, int /*elements*/)
+{
+  if (task->parent == nullptr) {
+    slot_of(task) = ReplySlot{ReplyType::array, 0, {}};
+  }
+  return &g_recorded;
+}
+
+void*
+record_integer(const redisReadTask* task, long long value)
+{
+  if (task->parent == nullptr) {
+    ReplySlot& slot = slot_of(task);
+    slot.type = ReplyType::integer;
+    slot.integer = value;
+    slot.text.clear();
+  }
+  return &g_recorded;
+}
+
+void*
+record_nil(const redisReadTask* task)
+{
+  if (task->parent == nullptr) {
+    ReplySlot& slot = slot_of(task);
+    slot.type = ReplyType::nil;
+    slot.text.clear();
+  }
+  return &g_recorded;
+}
+
+void
+forget(void* /*object*/)
+{}
+
+redisReplyObjectFunctions g_slot_functions = {
+    record_string, record_array, record_integer, record_nil, forget};
+
 class RedisConnection final : public SinkConnection {
 public:
   RedisConnection(const RedisOptions& options,
@@ -100,10 +172,11 @@ public:
       : m_options(options)
       , m_address(address)
       , m_description(std::move(description))
-      , m_context(std::move(context))
       // Seeded per connection, so workers that lost the server together do not retry in step.
       , m_backoff(options.reconnect_base, options.reconnect_cap, 2.0, std::random_device{}())
-  {}
+  {
+    adopt(std::move(context));
+  }
 
   core::Result<BatchResult> write(std::span<const core::Entry> batch) override;
 
@@ -120,6 +193,9 @@ private:
                   std::vector<ClassifiedReply>& deferred,
                   BatchResult& result);
 
+  // Takes a freshly dialled context; its replies are recorded in m_slot from now on.
+  void adopt(ContextPtr context);
+
   // Why the connection broke, from the context's error.
   std::string lost_reason() const;
 
@@ -129,8 +205,9 @@ private:
   const RedisOptions& m_options;
   const RedisAddress& m_address;
   std::string m_description;
-  ContextPtr m_context;
-  RedisArgv m_argv;
+  ContextPtr m_context{nullptr, &redisFree};
+  ReplySlot m_slot;
+  std::string m_out; // the round's commands in RESP; keeps its capacity between rounds
   core::Backoff m_backoff;
 };
 
@@ -221,6 +298,17 @@ RedisSink::connect()
   return std::make_unique<RedisConnection>(m_options, m_address, m_description, std::move(context));
 }
 
+void
+RedisConnection::adopt(ContextPtr context)
+{
+  m_context = std::move(context);
+  if (m_context) {
+    // The set-up commands (AUTH, SELECT, PING) are done: from here on only write replies arrive.
+    m_context->reader->fn = &g_slot_functions;
+    m_context->reader->privdata = &m_slot;
+  }
+}
+
 bool
 RedisConnection::send_round(std::span<const core::Entry> batch,
                             std::vector<std::size_t>& pending,
@@ -228,28 +316,25 @@ RedisConnection::send_round(std::span<const core::Entry> batch,
                             BatchResult& result)
 {
   redisContext* context = m_context.get();
+  m_out.clear();
   for (const std::size_t index : pending) {
-    m_argv.build(batch[index]);
-    if (redisAppendCommandArgv(context, m_argv.argc(), m_argv.argv(), m_argv.argvlen())
-        != REDIS_OK) {
-      return false; // nothing was read: every pending entry stays pending
-    }
+    append_write_command(m_out, batch[index]);
+  }
+  if (redisAppendFormattedCommand(context, m_out.data(), m_out.size()) != REDIS_OK) {
+    return false; // nothing was read: every pending entry stays pending
   }
   // Indices stay in batch order, so a key written twice in a batch keeps its last value.
   std::vector<std::size_t> again;
   for (std::size_t read = 0; read < pending.size(); ++read) {
     const std::size_t index = pending[read];
-    void* raw = nullptr;
-    if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) {
+    void* recorded = nullptr;
+    if (redisGetReply(context, &recorded) != REDIS_OK || recorded == nullptr) {
       // Replies already read are acknowledged; the rest are resent on a new connection.
       again.insert(again.end(), pending.begin() + static_cast<std::ptrdiff_t>(read), pending.end());
       pending = std::move(again);
       return false;
     }
-    const ReplyPtr reply(static_cast<redisReply*>(raw));
-    const std::string_view text =
-        reply->str != nullptr ? std::string_view(reply->str, reply->len) : std::string_view();
-    ClassifiedReply classified = classify_reply(reply_type(reply->type), text, reply->integer);
+    ClassifiedReply classified = classify_reply(m_slot.type, m_slot.text, m_slot.integer);
     const core::Entry& entry = batch[index];
     switch (classified.outcome) {
     case ReplyOutcome::written:
@@ -303,7 +388,7 @@ RedisConnection::write(std::span<const core::Entry> batch)
     if (!m_context) {
       core::Result<ContextPtr> reopened = dial(m_options, m_address);
       if (reopened) {
-        m_context = std::move(*reopened);
+        adopt(std::move(*reopened));
       } else {
         reason = reopened.error().message;
       }

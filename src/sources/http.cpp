@@ -733,7 +733,7 @@ public:
       , m_hash_from_json(hash_from_json)
   {}
 
-  core::Result<void> resolve(std::span<const core::Row> rows,
+  core::Result<void> resolve(std::span<core::Row> rows,
                              std::vector<core::Entry>& entries,
                              std::vector<core::Failure>& failures) override
   {

@@ -501,7 +501,7 @@ public:
       , m_params(std::move(params))
   {}
 
-  core::Result<void> resolve(std::span<const core::Row> rows,
+  core::Result<void> resolve(std::span<core::Row> rows,
                              std::vector<core::Entry>& entries,
                              std::vector<core::Failure>& failures) override
   {
@@ -527,7 +527,7 @@ private:
 
   // Sends the lookups of `rows[todo]` in one pipeline and reads their results; returns the
   // indices the server skipped after an earlier error in the same pipeline.
-  core::Result<std::vector<std::size_t>> pipeline(std::span<const core::Row> rows,
+  core::Result<std::vector<std::size_t>> pipeline(std::span<core::Row> rows,
                                                   std::span<const std::size_t> todo,
                                                   std::vector<core::Entry>& entries,
                                                   std::vector<core::Failure>& failures)

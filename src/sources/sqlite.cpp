@@ -135,7 +135,7 @@ public:
       , m_params(std::move(params))
   {}
 
-  core::Result<void> resolve(std::span<const core::Row> rows,
+  core::Result<void> resolve(std::span<core::Row> rows,
                              std::vector<core::Entry>& entries,
                              std::vector<core::Failure>& failures) override
   {

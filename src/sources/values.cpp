@@ -38,17 +38,18 @@ public:
       , m_column(std::move(column))
   {}
 
-  core::Result<void> resolve(std::span<const core::Row> rows,
+  core::Result<void> resolve(std::span<core::Row> rows,
                              std::vector<core::Entry>& entries,
                              std::vector<core::Failure>& failures) override
   {
-    for (const core::Row& row : rows) {
-      const std::optional<std::string>& value = row.fields[m_index];
+    for (core::Row& row : rows) {
+      std::optional<std::string>& value = row.fields[m_index];
       if (!value) {
         failures.push_back(not_found(row, "column " + m_column + " is NULL"));
         continue;
       }
-      entries.push_back(core::Entry{row.key, *value, {}, false});
+      // The rows are spent after resolve: their key and value move into the entry.
+      entries.push_back(core::Entry{std::move(row.key), std::move(*value), {}, false});
     }
     return {};
   }
@@ -65,7 +66,7 @@ public:
       , m_columns(std::move(columns))
   {}
 
-  core::Result<void> resolve(std::span<const core::Row> rows,
+  core::Result<void> resolve(std::span<core::Row> rows,
                              std::vector<core::Entry>& entries,
                              std::vector<core::Failure>& failures) override
   {
@@ -80,7 +81,7 @@ public:
         failures.push_back(not_found(row, "every hash column is NULL"));
         continue;
       }
-      entries.push_back(core::Entry{row.key, std::move(hash), {}, false});
+      entries.push_back(core::Entry{std::move(row.key), std::move(hash), {}, false});
     }
     return {};
   }
@@ -96,7 +97,7 @@ public:
       : m_text(std::move(text))
   {}
 
-  core::Result<void> resolve(std::span<const core::Row> rows,
+  core::Result<void> resolve(std::span<core::Row> rows,
                              std::vector<core::Entry>& entries,
                              std::vector<core::Failure>& failures) override
   {
@@ -128,7 +129,7 @@ public:
       , m_score(score)
   {}
 
-  core::Result<void> resolve(std::span<const core::Row> rows,
+  core::Result<void> resolve(std::span<core::Row> rows,
                              std::vector<core::Entry>& entries,
                              std::vector<core::Failure>& failures) override
   {

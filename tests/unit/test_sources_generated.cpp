@@ -106,7 +106,7 @@ struct Resolved {
 };
 
 Resolved
-resolve(ValueResolver& resolver, const std::vector<Row>& rows)
+resolve(ValueResolver& resolver, std::vector<Row> rows)
 {
   Resolved out;
   const auto result = resolver.resolve(rows, out.entries, out.failures);
@@ -451,8 +451,8 @@ TEST_SUITE("sources::values")
     auto resolver = resolver_ok(make_column_value("v", fields));
     std::vector<Entry> entries;
     std::vector<Failure> failures;
-    const std::vector<Row> first{Row{"a", {"1"}}};
-    const std::vector<Row> second{Row{"b", {std::nullopt}}, Row{"c", {"3"}}};
+    std::vector<Row> first{Row{"a", {"1"}}};
+    std::vector<Row> second{Row{"b", {std::nullopt}}, Row{"c", {"3"}}};
     REQUIRE(resolver->resolve(first, entries, failures).has_value());
     REQUIRE(resolver->resolve(second, entries, failures).has_value());
     REQUIRE(entries.size() == 2);

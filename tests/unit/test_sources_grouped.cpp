@@ -46,10 +46,10 @@ struct Out {
 
 // Resolves `batches` one resolve() call each, then finish().
 Out
-run(ValueResolver& resolver, const std::vector<std::vector<Row>>& batches)
+run(ValueResolver& resolver, std::vector<std::vector<Row>> batches)
 {
   Out out;
-  for (const std::vector<Row>& batch : batches) {
+  for (std::vector<Row>& batch : batches) {
     REQUIRE(resolver.resolve(batch, out.entries, out.failures).has_value());
   }
   REQUIRE(resolver.finish(out.entries, out.failures).has_value());
@@ -76,13 +76,11 @@ TEST_SUITE("sources::grouped")
   {
     auto resolver = grouped(Collection::list);
     Out out;
-    REQUIRE(
-        resolver->resolve(std::vector<Row>{row("a", "1"), row("a", "2")}, out.entries, out.failures)
-            .has_value());
+    std::vector<Row> first{row("a", "1"), row("a", "2")};
+    REQUIRE(resolver->resolve(first, out.entries, out.failures).has_value());
     CHECK(out.entries.empty()); // "a" may continue in the next batch
-    REQUIRE(
-        resolver->resolve(std::vector<Row>{row("a", "3"), row("b", "4")}, out.entries, out.failures)
-            .has_value());
+    std::vector<Row> second{row("a", "3"), row("b", "4")};
+    REQUIRE(resolver->resolve(second, out.entries, out.failures).has_value());
     REQUIRE(out.entries.size() == 1);
     CHECK(std::get<ListValue>(out.entries[0].value).items == Strings{"1", "2", "3"});
     REQUIRE(resolver->finish(out.entries, out.failures).has_value());

@@ -349,7 +349,7 @@ TEST_SUITE("sources::http")
     auto resolver = open_http_lookup(
         options_for("http://127.0.0.1:9"), parse_template("/items/{id}"), "", false, fields);
     REQUIRE_MESSAGE(resolver.has_value(), resolver.error().message);
-    const std::vector<Row> rows{Row{"item:null", {std::nullopt}}};
+    std::vector<Row> rows{Row{"item:null", {std::nullopt}}};
     std::vector<Entry> entries;
     std::vector<Failure> failures;
     REQUIRE((*resolver)->resolve(rows, entries, failures).has_value());
@@ -369,7 +369,7 @@ TEST_SUITE("sources::http")
     const Strings fields{"id"};
     auto resolver = open_http_lookup(options, parse_template("/a b/{id}"), "", false, fields);
     REQUIRE_MESSAGE(resolver.has_value(), resolver.error().message);
-    const std::vector<Row> rows{Row{"k1", {"1 /?"}}, Row{"k2", {"2"}}};
+    std::vector<Row> rows{Row{"k1", {"1 /?"}}, Row{"k2", {"2"}}};
     std::vector<Entry> entries;
     std::vector<Failure> failures;
     REQUIRE((*resolver)->resolve(rows, entries, failures).has_value());

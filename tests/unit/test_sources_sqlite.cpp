@@ -166,7 +166,7 @@ struct Resolved {
 };
 
 Resolved
-resolve(ValueResolver& resolver, const std::vector<Row>& rows)
+resolve(ValueResolver& resolver, std::vector<Row> rows)
 {
   Resolved out;
   const auto result = resolver.resolve(rows, out.entries, out.failures);

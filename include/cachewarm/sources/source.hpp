@@ -40,9 +40,10 @@ public:
   virtual ~ValueResolver() = default;
 
   // For every row in `rows`, appends either an Entry (key + value; TTL and write mode are the
-  // caller's) to `entries` or a Failure (e.g. kind `not_found`) to `failures`.
+  // caller's) to `entries` or a Failure (e.g. kind `not_found`) to `failures`. The rows are
+  // spent afterwards: a resolver may move their keys and fields into the entries.
   // Errors: Errc::source when the source as a whole fails (per-key problems are failures).
-  virtual core::Result<void> resolve(std::span<const core::Row> rows,
+  virtual core::Result<void> resolve(std::span<core::Row> rows,
                                      std::vector<core::Entry>& entries,
                                      std::vector<core::Failure>& failures) = 0;
 

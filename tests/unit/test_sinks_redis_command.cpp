@@ -1,5 +1,5 @@
 #include "cachewarm/core/types.hpp"
-#include "cachewarm/sinks/redis_argv.hpp"
+#include "cachewarm/sinks/redis_command.hpp"
 
 #include <doctest/doctest.h>
 
@@ -17,10 +17,10 @@ using cachewarm::core::HashValue;
 using cachewarm::core::ListValue;
 using cachewarm::core::SetValue;
 using cachewarm::core::ZSetValue;
+using cachewarm::sinks::append_write_command;
 using cachewarm::sinks::ClassifiedReply;
 using cachewarm::sinks::classify_reply;
 using cachewarm::sinks::is_retryable;
-using cachewarm::sinks::RedisArgv;
 using cachewarm::sinks::ReplyOutcome;
 using cachewarm::sinks::ReplyType;
 
@@ -28,29 +28,43 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-// The arguments as hiredis sees them (pointer + length), independently of to_strings().
+// Decodes one RESP array of bulk strings (a command as Redis reads it) that must fill `resp`
+// exactly; a framing error fails the test.
 Strings
-raw_args(RedisArgv& argv)
+decode(std::string_view resp)
 {
   Strings out;
-  const char** args = argv.argv();
-  const std::size_t* lens = argv.argvlen();
-  for (int i = 0; i < argv.argc(); ++i) {
-    const auto index = static_cast<std::size_t>(i);
-    out.emplace_back(args[index], lens[index]);
+  std::size_t pos = 0;
+  auto read_number = [&](char prefix) -> std::size_t {
+    REQUIRE(pos < resp.size());
+    REQUIRE(resp[pos] == prefix);
+    const std::size_t end = resp.find("\r\n", pos);
+    REQUIRE(end != std::string_view::npos);
+    const std::string digits(resp.substr(pos + 1, end - pos - 1));
+    REQUIRE(!digits.empty());
+    REQUIRE(digits.find_first_not_of("0123456789") == std::string::npos);
+    pos = end + 2;
+    return static_cast<std::size_t>(std::stoull(digits));
+  };
+  const std::size_t count = read_number('*');
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t length = read_number('$');
+    REQUIRE(pos + length + 2 <= resp.size());
+    out.emplace_back(resp.substr(pos, length));
+    CHECK(resp.substr(pos + length, 2) == "\r\n");
+    pos += length + 2;
   }
+  CHECK(pos == resp.size());
   return out;
 }
 
-// Builds the command for `entry` and checks both views of it agree.
+// Encodes the command for `entry` and decodes it again.
 Strings
-build(RedisArgv& argv, const Entry& entry)
+build(const Entry& entry)
 {
-  argv.build(entry);
-  const Strings strings = argv.to_strings();
-  CHECK(raw_args(argv) == strings);
-  CHECK(static_cast<std::size_t>(argv.argc()) == strings.size());
-  return strings;
+  std::string resp;
+  append_write_command(resp, entry);
+  return decode(resp);
 }
 
 Entry
@@ -76,53 +90,60 @@ contains(std::string_view text, std::string_view part)
 
 } // namespace
 
-TEST_SUITE("sinks::redis_argv")
+TEST_SUITE("sinks::redis_command")
 {
   TEST_CASE("a string entry without TTL is SET key value")
   {
-    RedisArgv argv;
-    CHECK(build(argv, string_entry("user:1", "ada", 0ms, false))
-          == Strings{"SET", "user:1", "ada"});
-    CHECK(argv.argc() == 3);
+    CHECK(build(string_entry("user:1", "ada", 0ms, false)) == Strings{"SET", "user:1", "ada"});
   }
 
   TEST_CASE("a string entry with a TTL adds PX in milliseconds")
   {
-    RedisArgv argv;
-    CHECK(build(argv, string_entry("k", "v", 1500ms, false))
-          == Strings{"SET", "k", "v", "PX", "1500"});
-    CHECK(build(argv, string_entry("k", "v", 2h, false))
-          == Strings{"SET", "k", "v", "PX", "7200000"});
+    CHECK(build(string_entry("k", "v", 1500ms, false)) == Strings{"SET", "k", "v", "PX", "1500"});
+    CHECK(build(string_entry("k", "v", 2h, false)) == Strings{"SET", "k", "v", "PX", "7200000"});
   }
 
   TEST_CASE("a string entry with only_missing adds NX")
   {
-    RedisArgv argv;
-    CHECK(build(argv, string_entry("k", "v", 0ms, true)) == Strings{"SET", "k", "v", "NX"});
+    CHECK(build(string_entry("k", "v", 0ms, true)) == Strings{"SET", "k", "v", "NX"});
   }
 
   TEST_CASE("a string entry with TTL and only_missing puts PX before NX")
   {
-    RedisArgv argv;
-    CHECK(build(argv, string_entry("k", "v", 60s, true))
+    CHECK(build(string_entry("k", "v", 60s, true))
           == Strings{"SET", "k", "v", "PX", "60000", "NX"});
   }
 
   TEST_CASE("an empty string value is one empty argument")
   {
-    RedisArgv argv;
-    const Entry entry = string_entry("k", "", 0ms, false); // arguments point into the entry
-    argv.build(entry);
-    REQUIRE(argv.argc() == 3);
-    CHECK(argv.argvlen()[2] == 0);
-    CHECK(argv.to_strings() == Strings{"SET", "k", ""});
+    std::string resp;
+    append_write_command(resp, string_entry("k", "", 0ms, false));
+    CHECK(resp == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+    CHECK(decode(resp) == Strings{"SET", "k", ""});
+  }
+
+  TEST_CASE("values are binary-safe: CR, LF and NUL bytes travel inside their length")
+  {
+    const std::string value("a\r\n$3\r\n\0z", 10);
+    const Strings args = build(string_entry("k", value, 0ms, false));
+    REQUIRE(args.size() == 3);
+    CHECK(args[2] == value);
+  }
+
+  TEST_CASE("commands append after what the buffer already holds")
+  {
+    std::string resp = "PREFIX";
+    append_write_command(resp, string_entry("a", "1", 0ms, false));
+    append_write_command(resp, string_entry("b", "2", 1s, false));
+    CHECK(resp
+          == "PREFIX*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+             "*5\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n$2\r\nPX\r\n$4\r\n1000\r\n");
   }
 
   TEST_CASE("a hash entry is EVAL script 1 key only_missing ttl HSET then field/value pairs")
   {
-    RedisArgv argv;
     const Strings args =
-        build(argv, hash_entry("product:1", {{"name", "lamp"}, {"price", "9.5"}}, 0ms, false));
+        build(hash_entry("product:1", {{"name", "lamp"}, {"price", "9.5"}}, 0ms, false));
     REQUIRE(args.size() == 11);
     CHECK(args[0] == "EVAL");
     CHECK(args[2] == "1");
@@ -135,38 +156,31 @@ TEST_SUITE("sinks::redis_argv")
 
   TEST_CASE("a set entry adds its members with SADD through the replace script")
   {
-    RedisArgv argv;
     const Entry entry{"tags:1", SetValue{{"red", "blue"}}, 60s, false};
-    argv.build(entry);
-    const Strings args = argv.to_strings();
+    const Strings args = build(entry);
     CHECK(Strings(args.begin() + 2, args.end())
           == Strings{"1", "tags:1", "0", "60000", "SADD", "red", "blue"});
   }
 
   TEST_CASE("a zset entry passes score member pairs to ZADD")
   {
-    RedisArgv argv;
     const Entry entry{"board", ZSetValue{{{"10", "ada"}, {"2.5", "bob"}}}, 0ms, true};
-    argv.build(entry);
-    const Strings args = argv.to_strings();
+    const Strings args = build(entry);
     CHECK(Strings(args.begin() + 2, args.end())
           == Strings{"1", "board", "1", "0", "ZADD", "10", "ada", "2.5", "bob"});
   }
 
   TEST_CASE("a list entry keeps its order with RPUSH")
   {
-    RedisArgv argv;
     const Entry entry{"recent", ListValue{{"c", "a", "b"}}, 0ms, false};
-    argv.build(entry);
-    const Strings args = argv.to_strings();
+    const Strings args = build(entry);
     CHECK(Strings(args.begin() + 2, args.end())
           == Strings{"1", "recent", "0", "0", "RPUSH", "c", "a", "b"});
   }
 
   TEST_CASE("the replace script checks EXISTS, replaces the key in chunks and sets the TTL")
   {
-    RedisArgv argv;
-    const Strings args = build(argv, hash_entry("h", {{"f", "v"}}, 0ms, false));
+    const Strings args = build(hash_entry("h", {{"f", "v"}}, 0ms, false));
     REQUIRE(args.size() >= 2);
     const std::string& script = args[1];
     CHECK(contains(script, "redis.call('EXISTS', KEYS[1])"));
@@ -178,8 +192,7 @@ TEST_SUITE("sinks::redis_argv")
 
   TEST_CASE("a hash entry passes only_missing as 1 and the TTL in milliseconds")
   {
-    RedisArgv argv;
-    const Strings args = build(argv, hash_entry("h", {{"f", "v"}}, 30s, true));
+    const Strings args = build(hash_entry("h", {{"f", "v"}}, 30s, true));
     REQUIRE(args.size() == 9);
     CHECK(args[3] == "h");
     CHECK(args[4] == "1");
@@ -190,8 +203,7 @@ TEST_SUITE("sinks::redis_argv")
 
   TEST_CASE("a hash entry never gets SET options")
   {
-    RedisArgv argv;
-    const Strings args = build(argv, hash_entry("h", {{"f", "v"}}, 5s, true));
+    const Strings args = build(hash_entry("h", {{"f", "v"}}, 5s, true));
     for (const std::string& arg : args) {
       CHECK(arg != "PX");
       CHECK(arg != "NX");
@@ -200,8 +212,7 @@ TEST_SUITE("sinks::redis_argv")
 
   TEST_CASE("a hash with no fields is the script arguments only")
   {
-    RedisArgv argv;
-    const Strings args = build(argv, hash_entry("h", {}, 0ms, false));
+    const Strings args = build(hash_entry("h", {}, 0ms, false));
     REQUIRE(args.size() == 7);
     CHECK(args[0] == "EVAL");
     CHECK(args[3] == "h");
@@ -211,23 +222,17 @@ TEST_SUITE("sinks::redis_argv")
   {
     const std::string key("a\0b", 3);
     const std::string value("\0x\0\0", 4);
-    RedisArgv argv;
-    const Entry entry = string_entry(key, value, 0ms, false); // arguments point into the entry
-    argv.build(entry);
-    REQUIRE(argv.argc() == 3);
-    CHECK(argv.argvlen()[1] == 3);
-    CHECK(argv.argvlen()[2] == 4);
-    CHECK(std::string(argv.argv()[1], argv.argvlen()[1]) == key);
-    CHECK(std::string(argv.argv()[2], argv.argvlen()[2]) == value);
+    std::string resp;
+    append_write_command(resp, string_entry(key, value, 0ms, false));
+    CHECK(resp == std::string("*3\r\n$3\r\nSET\r\n$3\r\na\0b\r\n$4\r\n\0x\0\0\r\n", 32));
+    CHECK(decode(resp) == Strings{"SET", key, value});
   }
 
   TEST_CASE("hash fields and values with NUL bytes are passed whole")
   {
     const std::string field("f\0g", 3);
     const std::string value("v\0", 2);
-    RedisArgv argv;
-    const Strings args =
-        build(argv, hash_entry(std::string("k\0", 2), {{field, value}}, 0ms, false));
+    const Strings args = build(hash_entry(std::string("k\0", 2), {{field, value}}, 0ms, false));
     REQUIRE(args.size() == 9);
     CHECK(args[3] == std::string("k\0", 2));
     CHECK(args[7] == field);
@@ -236,8 +241,7 @@ TEST_SUITE("sinks::redis_argv")
 
   TEST_CASE("newlines, CR and spaces are not split or escaped")
   {
-    RedisArgv argv;
-    CHECK(build(argv, string_entry("a b\r\nc", "line1\nline2\r\n", 0ms, false))
+    CHECK(build(string_entry("a b\r\nc", "line1\nline2\r\n", 0ms, false))
           == Strings{"SET", "a b\r\nc", "line1\nline2\r\n"});
   }
 
@@ -245,31 +249,18 @@ TEST_SUITE("sinks::redis_argv")
   {
     const std::string key = "cl\xC3\xA9:\xF0\x9F\x94\x91";
     const std::string value = "\xFF\xFE\x80";
-    RedisArgv argv;
-    const Strings args = build(argv, string_entry(key, value, 0ms, false));
+    const Strings args = build(string_entry(key, value, 0ms, false));
     REQUIRE(args.size() == 3);
     CHECK(args[1] == key);
-    CHECK(argv.argvlen()[1] == 9);
+    CHECK(args[1].size() == 9);
     CHECK(args[2] == value);
   }
 
-  TEST_CASE("building again replaces the previous command")
+  TEST_CASE("a large value is framed by its exact length")
   {
-    RedisArgv argv;
-    build(argv, hash_entry("h", {{"a", "1"}, {"b", "2"}}, 10s, true));
-    CHECK(build(argv, string_entry("k", "v", 250ms, false))
-          == Strings{"SET", "k", "v", "PX", "250"});
-    CHECK(build(argv, string_entry("k2", "v2", 0ms, false)) == Strings{"SET", "k2", "v2"});
-  }
-
-  TEST_CASE("arguments point into the entry without copying the value")
-  {
-    const Entry entry = string_entry("key", std::string(1000, 'x'), 0ms, false);
-    RedisArgv argv;
-    argv.build(entry);
-    REQUIRE(argv.argc() == 3);
-    CHECK(argv.argv()[1] == entry.key.data());
-    CHECK(argv.argv()[2] == std::get<std::string>(entry.value).data());
+    const Strings args = build(string_entry("key", std::string(100000, 'x'), 0ms, false));
+    REQUIRE(args.size() == 3);
+    CHECK(args[2].size() == 100000);
   }
 
   TEST_CASE("a status reply is written")

@@ -1,5 +1,8 @@
-#include "cachewarm/sinks/redis_argv.hpp"
+#include "cachewarm/sinks/redis_command.hpp"
 
+#include <array>
+#include <charconv>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -21,74 +24,96 @@ constexpr std::string_view k_replace_script =
     "if ARGV[2] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
     "return 1";
 
+// `prefix` (`*` for an array, `$` for a bulk string), the decimal `n`, CRLF.
+void
+append_header(std::string& out, char prefix, std::size_t n)
+{
+  std::array<char, 24> digits{};
+  const std::to_chars_result end = std::to_chars(digits.data(), digits.data() + digits.size(), n);
+  out.push_back(prefix);
+  out.append(digits.data(), end.ptr);
+  out.append("\r\n");
+}
+
+void
+append_bulk(std::string& out, std::string_view arg)
+{
+  append_header(out, '$', arg.size());
+  out.append(arg);
+  out.append("\r\n");
+}
+
+// The number of elements after the command name of a collection value.
+std::size_t
+element_count(const core::Value& value)
+{
+  if (const auto* hash = std::get_if<core::HashValue>(&value)) {
+    return hash->fields.size() * 2;
+  }
+  if (const auto* set = std::get_if<core::SetValue>(&value)) {
+    return set->members.size();
+  }
+  if (const auto* zset = std::get_if<core::ZSetValue>(&value)) {
+    return zset->entries.size() * 2;
+  }
+  return std::get<core::ListValue>(value).items.size();
+}
+
 } // namespace
 
 void
-RedisArgv::push(std::string_view arg)
+append_write_command(std::string& out, const core::Entry& entry)
 {
-  m_argv.push_back(arg.data());
-  m_lens.push_back(arg.size());
-}
-
-void
-RedisArgv::build(const core::Entry& entry)
-{
-  m_argv.clear();
-  m_lens.clear();
-  m_ttl = std::to_string(entry.ttl.count());
+  std::array<char, 24> ttl_digits{};
+  const std::to_chars_result ttl_end =
+      std::to_chars(ttl_digits.data(), ttl_digits.data() + ttl_digits.size(), entry.ttl.count());
+  const std::string_view ttl(ttl_digits.data(),
+                             static_cast<std::size_t>(ttl_end.ptr - ttl_digits.data()));
   if (const auto* text = std::get_if<std::string>(&entry.value)) {
-    push("SET");
-    push(entry.key);
-    push(*text);
-    if (entry.ttl.count() > 0) {
-      push("PX");
-      push(m_ttl);
+    const bool expires = entry.ttl.count() > 0;
+    append_header(out, '*', 3 + (expires ? 2 : 0) + (entry.only_missing ? 1 : 0));
+    append_bulk(out, "SET");
+    append_bulk(out, entry.key);
+    append_bulk(out, *text);
+    if (expires) {
+      append_bulk(out, "PX");
+      append_bulk(out, ttl);
     }
     if (entry.only_missing) {
-      push("NX");
+      append_bulk(out, "NX");
     }
     return;
   }
-  push("EVAL");
-  push(k_replace_script);
-  push("1");
-  push(entry.key);
-  push(entry.only_missing ? "1" : "0");
-  push(m_ttl);
+  append_header(out, '*', 7 + element_count(entry.value));
+  append_bulk(out, "EVAL");
+  append_bulk(out, k_replace_script);
+  append_bulk(out, "1");
+  append_bulk(out, entry.key);
+  append_bulk(out, entry.only_missing ? "1" : "0");
+  append_bulk(out, ttl);
   if (const auto* hash = std::get_if<core::HashValue>(&entry.value)) {
-    push("HSET");
+    append_bulk(out, "HSET");
     for (const auto& [field, value] : hash->fields) {
-      push(field);
-      push(value);
+      append_bulk(out, field);
+      append_bulk(out, value);
     }
   } else if (const auto* set = std::get_if<core::SetValue>(&entry.value)) {
-    push("SADD");
+    append_bulk(out, "SADD");
     for (const std::string& member : set->members) {
-      push(member);
+      append_bulk(out, member);
     }
   } else if (const auto* zset = std::get_if<core::ZSetValue>(&entry.value)) {
-    push("ZADD");
+    append_bulk(out, "ZADD");
     for (const auto& [score, member] : zset->entries) {
-      push(score);
-      push(member);
+      append_bulk(out, score);
+      append_bulk(out, member);
     }
   } else {
-    push("RPUSH");
+    append_bulk(out, "RPUSH");
     for (const std::string& item : std::get<core::ListValue>(entry.value).items) {
-      push(item);
+      append_bulk(out, item);
     }
   }
-}
-
-std::vector<std::string>
-RedisArgv::to_strings() const
-{
-  std::vector<std::string> out;
-  out.reserve(m_argv.size());
-  for (std::size_t i = 0; i < m_argv.size(); ++i) {
-    out.emplace_back(m_argv[i], m_lens[i]);
-  }
-  return out;
 }
 
 bool
