@@ -78,6 +78,7 @@ struct RunArgs {
   std::string report_file;
   std::string progress = "auto";
   std::optional<double> fail_under;
+  std::optional<double> max_memory_use;
   std::string log_format = "text";
   bool due = false;
   std::string at;
@@ -346,6 +347,9 @@ command_run(const RunArgs& args)
   exec::RunOptions run_options;
   run_options.checkpoint = checkpoint ? &*checkpoint : nullptr;
   run_options.max_value_size = *max_value_size;
+  if (args.max_memory_use) {
+    run_options.max_memory_use = *args.max_memory_use / 100.0;
+  }
   run_options.dry_run = args.dry_run;
   run_options.stop = &g_stop;
   run_options.progress = &progress;
@@ -461,7 +465,9 @@ run_cli(int argc, char** argv)
   run->add_option("-g,--group", run_args.groups, "Run only this group (repeatable)")
       ->allow_extra_args(false);
   run->add_flag("--dry-run", run_args.dry_run, "Resolve keys and values but write nothing");
-  run->add_option("--rate", run_args.rate, "Override every group's rate (N/s, N/m or unlimited)");
+  run->add_option("--rate",
+                  run_args.rate,
+                  "Override every group's rate (N/s, N/m, unlimited, or auto: adaptive)");
   run->add_option("--concurrency", run_args.concurrency, "Override connections per target")
       ->check(CLI::Range(1, 1024));
   run->add_option("--batch", run_args.batch, "Override commands per pipelined batch")
@@ -484,6 +490,10 @@ run_cli(int argc, char** argv)
   run->add_option("--max-value-size",
                   run_args.max_value_size,
                   "Refuse values bigger than this per key (kind too_large; default 64MiB)");
+  run->add_option("--max-memory-use",
+                  run_args.max_memory_use,
+                  "Cut a group that would fill a target past PCT% of its maxmemory (memory_limit)")
+      ->check(CLI::Range(1.0, 100.0));
   run->add_option("--resume",
                   run_args.resume,
                   "State file: record progress, and skip what an earlier run finished");

@@ -27,28 +27,55 @@ effective_burst(double per_second, double burst)
 
 RateLimiter::RateLimiter(double per_second, const core::Clock& clock, double burst)
     : m_per_second(per_second)
+    , m_fixed_burst(burst)
     , m_burst(effective_burst(per_second, burst))
     , m_clock(clock)
     , m_tokens(m_burst)
     , m_last(clock.now())
 {}
 
+void
+RateLimiter::refill_locked(std::chrono::steady_clock::time_point now)
+{
+  if (now > m_last) {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - m_last);
+    if (m_per_second > 0.0) {
+      const double accrued =
+          static_cast<double>(elapsed.count()) / k_nanoseconds_per_second * m_per_second;
+      m_tokens = std::min(m_burst, m_tokens + accrued);
+    }
+    m_last = now;
+  }
+}
+
+void
+RateLimiter::set_rate(double per_second)
+{
+  const std::lock_guard<std::mutex> lock(m_mutex);
+  refill_locked(m_clock.now());
+  const bool was_unlimited = !(m_per_second > 0.0);
+  m_per_second = per_second;
+  m_burst = effective_burst(per_second, m_fixed_burst);
+  // Leaving unlimited starts afresh with a full bucket, as a new limiter does (no old debt).
+  m_tokens = was_unlimited ? m_burst : std::min(m_tokens, m_burst);
+}
+
+double
+RateLimiter::per_second() const
+{
+  const std::lock_guard<std::mutex> lock(m_mutex);
+  return m_per_second;
+}
+
 std::chrono::nanoseconds
 RateLimiter::reserve(std::uint64_t tokens)
 {
+  const std::lock_guard<std::mutex> lock(m_mutex);
   if (!(m_per_second > 0.0)) {
     return std::chrono::nanoseconds::zero();
   }
-  const std::lock_guard<std::mutex> lock(m_mutex);
   // Read the clock under the lock so m_last only moves forward, whatever the thread interleaving.
-  const std::chrono::steady_clock::time_point now = m_clock.now();
-  if (now > m_last) {
-    const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(now - m_last);
-    const double accrued =
-        static_cast<double>(elapsed.count()) / k_nanoseconds_per_second * m_per_second;
-    m_tokens = std::min(m_burst, m_tokens + accrued);
-    m_last = now;
-  }
+  refill_locked(m_clock.now());
   m_tokens -= static_cast<double>(tokens);
   if (m_tokens >= 0.0) {
     return std::chrono::nanoseconds::zero();

@@ -8,8 +8,10 @@
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/exec/bounded_queue.hpp"
 #include "cachewarm/exec/checkpoint.hpp"
+#include "cachewarm/exec/throttle.hpp"
 #include "cachewarm/manifest/diagnostic.hpp"
 #include "cachewarm/sinks/redis.hpp"
+#include "cachewarm/sinks/redis_command.hpp"
 #include "cachewarm/sinks/redis_url.hpp"
 #include "cachewarm/sources/generated.hpp"
 #include "cachewarm/sources/http.hpp"
@@ -17,6 +19,9 @@
 #include "cachewarm/sources/postgres.hpp"
 #include "cachewarm/sources/sqlite.hpp"
 #include "cachewarm/sources/values.hpp"
+
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <deque>
@@ -318,8 +323,14 @@ prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_p
   return prepared;
 }
 
+// Throttled writes go in slices this small, so no single round trip holds the server (and
+// the clients waiting behind it) for long: at most this many keys ...
+constexpr std::size_t k_slice_keys = 32;
+// ... and about this many bytes of keys and values.
+constexpr std::uint64_t k_slice_bytes = 8 * 1024;
+
 // The writers of one group to one target: a bounded queue of batches drained by `concurrency`
-// workers, each owning its connection and its stats (merged after join).
+// workers (one when throttled), each owning its connection and its stats (merged after join).
 class TargetLane {
 public:
   TargetLane(TargetState& target,
@@ -331,10 +342,17 @@ public:
       , m_acks(acks)
       , m_queue(group.concurrency * 2)
       , m_limiter(group.rate.per_second, clock)
-      , m_stats(group.concurrency)
       , m_options(options)
   {
-    for (std::size_t i = 0; i < group.concurrency; ++i) {
+    std::size_t workers = group.concurrency;
+    if (group.throttle) {
+      // Before any worker writes: the probe's idle baseline must not include our own traffic.
+      m_throttle = std::make_unique<Throttle>(
+          *target.sink, *group.throttle, group.rate.per_second, m_limiter);
+      workers = 1; // one slice in flight at a time: the gentlest way to write
+    }
+    m_stats.resize(workers);
+    for (std::size_t i = 0; i < workers; ++i) {
       m_workers.emplace_back([this, i] { work(m_stats[i]); });
     }
   }
@@ -367,8 +385,14 @@ public:
       std::lock_guard lock(m_error_mutex);
       m_target.unreachable = m_error;
     }
+    if (m_throttle) {
+      m_throttle_report = m_throttle->finish();
+    }
     return total;
   }
+
+  // After finish(): what adaptive throttling did (groups with a throttle only).
+  const std::optional<report::ThrottleReport>& throttle_report() const { return m_throttle_report; }
 
 private:
   void mark_dead(const std::string& error)
@@ -405,6 +429,15 @@ private:
 
   void work(WorkerStats& stats)
   {
+    if (m_throttle) {
+      // A throttled writer uses spare CPU only, so on a host it shares with the server or the
+      // server's clients it never delays them (the probe thread keeps its normal priority, so it
+      // still measures what they see).
+      const sched_param idle{};
+      if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0) {
+        core::log(core::LogLevel::debug, "could not lower the writer's CPU priority");
+      }
+    }
     std::unique_ptr<sinks::SinkConnection> connection;
     if (!m_dead.load()) {
       core::Result<std::unique_ptr<sinks::SinkConnection>> opened = m_target.sink->connect();
@@ -423,21 +456,60 @@ private:
         count_unreachable(stats, entries);
         continue;
       }
-      const std::chrono::nanoseconds wait = m_limiter.reserve(entries.size());
+      if (write_batch(*connection, entries, stats)) {
+        // The server answered for every entry (written, skipped or refused): the batch is done.
+        m_acks.ack(batch->seq);
+      }
+    }
+  }
+
+  // Where the slice of `entries` starting at `first` ends: the whole batch unthrottled, else at
+  // most k_slice_keys keys and (past the first key) k_slice_bytes bytes.
+  std::size_t slice_end(const std::vector<core::Entry>& entries, std::size_t first) const
+  {
+    if (!m_throttle) {
+      return entries.size();
+    }
+    std::size_t end = first;
+    std::uint64_t bytes = 0;
+    while (end < entries.size() && end - first < k_slice_keys
+           && (end == first || bytes < k_slice_bytes)) {
+      bytes += entries[end].key.size() + core::value_size(entries[end].value);
+      ++end;
+    }
+    return end;
+  }
+
+  // Writes one batch (in slices when throttled) under the rate limit. False when it did not
+  // finish: the target became unreachable (the rest counted as such) or the run is stopping.
+  bool write_batch(sinks::SinkConnection& connection,
+                   const std::vector<core::Entry>& entries,
+                   WorkerStats& stats)
+  {
+    for (std::size_t first = 0; first < entries.size();) {
+      const std::size_t end = slice_end(entries, first);
+      const std::span<const core::Entry> slice(entries.data() + first, end - first);
+      const std::chrono::nanoseconds wait = m_limiter.reserve(slice.size());
       if (wait.count() > 0) {
         std::this_thread::sleep_for(wait);
       }
       if (stopping()) {
-        continue;
+        return false; // the rest of the batch was not started: not counted
       }
       const Clock::time_point started = Clock::now();
-      core::Result<sinks::BatchResult> result = connection->write(entries);
+      core::Result<sinks::BatchResult> result = connection.write(slice);
       if (!result) {
         mark_dead(result.error().message);
-        count_unreachable(stats, entries);
-        continue;
+        const std::vector<core::Entry> rest(entries.begin() + static_cast<std::ptrdiff_t>(first),
+                                            entries.end());
+        count_unreachable(stats, rest);
+        return false;
       }
-      stats.latency.record(Clock::now() - started);
+      const std::chrono::nanoseconds took = Clock::now() - started;
+      stats.latency.record(took);
+      if (m_throttle) {
+        m_throttle->record_write(took);
+      }
       stats.written += result->written;
       stats.skipped += result->skipped;
       stats.bytes += result->bytes;
@@ -445,10 +517,10 @@ private:
       for (const core::Failure& failure : result->failures) {
         stats.errors.add(failure);
       }
-      bump_progress(entries.size());
-      // The server answered for every entry (written, skipped or refused): the batch is done.
-      m_acks.ack(batch->seq);
+      bump_progress(slice.size());
+      first = end;
     }
+    return true;
   }
 
   TargetState& m_target;
@@ -460,6 +532,8 @@ private:
   std::atomic<bool> m_dead{false};
   std::mutex m_error_mutex;
   std::string m_error;
+  std::unique_ptr<Throttle> m_throttle; // groups with `rate: auto` or `throttle:`
+  std::optional<report::ThrottleReport> m_throttle_report;
   std::vector<std::jthread> m_workers; // last: joined before the members above go away
 };
 
@@ -511,6 +585,100 @@ stop_requested(const RunOptions& options)
   return options.stop != nullptr && options.stop->load();
 }
 
+// `123.4 MB`, for messages.
+std::string
+format_mb(std::uint64_t bytes)
+{
+  const auto tenths = static_cast<std::uint64_t>(static_cast<double>(bytes) / 100000.0 + 0.5);
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MB";
+}
+
+// The memory pre-flight of one group: what each target holds and may hold, fetched before the
+// group writes anything.
+struct MemoryCheck {
+  std::vector<std::pair<const TargetState*, sinks::TargetStats>> limited; // targets with maxmemory
+  std::optional<std::uint64_t> rows; // the group's rows still to write (source count)
+  std::uint64_t keys = 0;            // the keys they make (estimated for collections)
+};
+
+// Asks every target for its figures; counts the group's rows only if some target has a limit.
+MemoryCheck
+start_memory_check(const std::vector<TargetState*>& targets,
+                   sources::KeySource& keys,
+                   std::uint64_t rows_done)
+{
+  MemoryCheck check;
+  for (const TargetState* target : targets) {
+    core::Result<std::unique_ptr<sinks::HealthProbe>> probe = target->sink->probe();
+    if (!probe || !*probe) {
+      continue; // a dry run, or unreachable (the workers report that)
+    }
+    core::Result<sinks::TargetStats> stats = (*probe)->stats();
+    if (stats && stats->maxmemory > 0) {
+      check.limited.emplace_back(target, std::move(*stats));
+    }
+  }
+  if (!check.limited.empty()) {
+    core::Result<std::optional<std::uint64_t>> rows = keys.count();
+    if (!rows) {
+      core::log(core::LogLevel::warning, "memory pre-flight: " + rows.error().message);
+    } else if (*rows) {
+      check.rows = **rows > rows_done ? **rows - rows_done : 0;
+    }
+  }
+  return check;
+}
+
+// Judges the group's estimate against every limited target; `sample` holds the entries resolved
+// from the group's first `sample_rows` rows. Returns why the group must be cut (only with
+// --max-memory-use), else nullopt, after warning about any target the group would overfill.
+// Sets `estimate` and check.keys.
+std::optional<std::string>
+judge_memory(MemoryCheck& check,
+             std::span<const core::Entry> sample,
+             std::uint64_t sample_rows,
+             const RunOptions& options,
+             const std::string& group,
+             std::optional<std::uint64_t>& estimate)
+{
+  if (check.limited.empty() || !check.rows || sample.empty() || sample_rows == 0) {
+    return std::nullopt;
+  }
+  std::uint64_t sample_bytes = 0;
+  for (const core::Entry& entry : sample) {
+    sample_bytes += sinks::estimated_memory(entry);
+  }
+  // Per row, not per entry: a set, zset or list is built from many rows.
+  const double rows = static_cast<double>(*check.rows);
+  const double per_row = static_cast<double>(sample_bytes) / static_cast<double>(sample_rows);
+  const double keys_per_row = static_cast<double>(sample.size()) / static_cast<double>(sample_rows);
+  estimate = static_cast<std::uint64_t>(per_row * rows);
+  check.keys = static_cast<std::uint64_t>(keys_per_row * rows + 0.5);
+  for (const auto& [target, stats] : check.limited) {
+    const std::uint64_t projected = stats.used_memory + *estimate;
+    const double share = static_cast<double>(projected) / static_cast<double>(stats.maxmemory);
+    const std::string share_text = std::to_string(static_cast<int>(share * 100.0 + 0.5)) + "%";
+    const std::string what = "about " + format_mb(*estimate) + " for " + std::to_string(check.keys)
+                             + " keys would take target " + target->spec->name + " from "
+                             + format_mb(stats.used_memory) + " to " + share_text
+                             + " of its maxmemory " + format_mb(stats.maxmemory);
+    if (options.max_memory_use && share > *options.max_memory_use) {
+      const int limit = static_cast<int>(*options.max_memory_use * 100.0 + 0.5);
+      return "cut: " + what + " (over --max-memory-use " + std::to_string(limit) + "%)";
+    }
+    if (share > 1.0) {
+      const std::string consequence =
+          stats.maxmemory_policy == "noeviction" || stats.maxmemory_policy.empty()
+              ? "writes will fail with OOM once it is full"
+              : "it will evict live keys (" + stats.maxmemory_policy + ")";
+      core::log(core::LogLevel::warning,
+                "group " + group + ": " + what + ": " + consequence
+                    + " (--max-memory-use PCT cuts the group instead)");
+    }
+  }
+  return std::nullopt;
+}
+
 // Streams one prepared group into its live targets. Returns the group's report; a failing
 // source is recorded in `source_error`.
 report::GroupReport
@@ -557,6 +725,15 @@ run_group(PreparedGroup& group,
     const std::optional<std::uint64_t> hint = group.keys->size_hint();
     options.progress->total.store(hint ? *hint * fan_out : 0);
   }
+
+  // The memory pre-flight, before this group writes anything (priority order: what earlier,
+  // higher-priority groups wrote is already counted in the targets' used_memory).
+  const bool check_memory = !options.dry_run;
+  MemoryCheck memory;
+  if (check_memory) {
+    memory = start_memory_check(targets, *group.keys, resume_rows);
+  }
+  std::optional<std::string> memory_cut;
 
   WritePolicy policy(plan);
   report::ErrorTally source_failures;
@@ -646,6 +823,13 @@ run_group(PreparedGroup& group,
         break;
       }
     }
+    if (seq == 0 && check_memory) {
+      memory_cut = judge_memory(
+          memory, *entries, rows_read - resume_rows, options, name, result.estimated_bytes);
+      if (memory_cut) {
+        break;
+      }
+    }
     dispatch(std::move(entries));
     const bool any_alive =
         std::any_of(lanes.begin(), lanes.end(), [](const auto& lane) { return lane->alive(); });
@@ -654,6 +838,16 @@ run_group(PreparedGroup& group,
     }
   }
 
+  if (memory_cut) {
+    // Nothing of the group was written: every key it would have written fails, once per target.
+    core::log(core::LogLevel::warning, "group " + name + ": " + *memory_cut);
+    const std::uint64_t keys = memory.keys;
+    source_failures.add("memory_limit", keys * fan_out, *memory_cut);
+    failed_before_write += keys * fan_out;
+    result.ran = false;
+    result.reason = *memory_cut;
+    more = true; // not done: a later run may warm it once there is room
+  }
   report::ErrorTally errors = source_failures;
   std::vector<WorkerStats> lane_stats;
   bool all_alive = true;
@@ -682,6 +876,7 @@ run_group(PreparedGroup& group,
     target.batch_latency_ms = {stats.latency.quantile_ms(0.50),
                                stats.latency.quantile_ms(0.95),
                                stats.latency.quantile_ms(0.99)};
+    target.throttle = lanes[i]->throttle_report();
     result.written += stats.written;
     result.skipped += stats.skipped;
     result.failed += stats.failed;

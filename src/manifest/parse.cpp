@@ -55,7 +55,8 @@ constexpr std::string_view k_http_fields[] = {"base_url",
 constexpr std::string_view k_schedule_fields[] = {
     "peak", "days", "dates", "at", "cron", "timezone", "lead"};
 constexpr std::string_view k_defaults_fields[] = {
-    "target", "ttl", "ttl_jitter", "batch", "concurrency", "rate", "only_missing"};
+    "target", "ttl", "ttl_jitter", "batch", "concurrency", "rate", "throttle", "only_missing"};
+constexpr std::string_view k_throttle_fields[] = {"max_latency", "max_memory", "min_rate"};
 constexpr std::string_view k_group_fields[] = {"name",
                                                "priority",
                                                "schedule",
@@ -73,7 +74,8 @@ constexpr std::string_view k_group_fields[] = {"name",
                                                "only_missing",
                                                "batch",
                                                "concurrency",
-                                               "rate"};
+                                               "rate",
+                                               "throttle"};
 constexpr std::string_view k_query_fields[] = {"source", "sql"};
 constexpr std::string_view k_value_fields[] = {"column",
                                                "hash",
@@ -240,6 +242,7 @@ private:
   std::optional<std::chrono::milliseconds> read_duration(const Entry& entry,
                                                          const std::string& path);
   std::optional<Rate> read_rate(const Entry& entry, const std::string& path);
+  std::optional<ThrottleSpec> read_throttle(const Entry& entry, const std::string& path);
   std::optional<Jitter> read_jitter(const Entry& entry, const std::string& path);
   // A positive byte count (parse_size); 0 is `expected a positive size, got "0"`.
   std::optional<std::size_t> read_size(const Entry& entry, const std::string& path);
@@ -496,6 +499,57 @@ Parser::read_rate(const Entry& entry, const std::string& path)
     return std::nullopt;
   }
   return *rate;
+}
+
+std::optional<ThrottleSpec>
+Parser::read_throttle(const Entry& entry, const std::string& path)
+{
+  if (!entry.value.IsMap()) {
+    error(entry.value_loc,
+          path + ": expected a mapping like {max_latency: 5ms}, got " + describe(entry.value));
+    return std::nullopt;
+  }
+  ThrottleSpec throttle;
+  throttle.loc = entry.value_loc;
+  const std::size_t errors_before = m_diagnostics.size();
+  const Fields fields = read_fields(entry.value, k_throttle_fields, "in " + path);
+  if (const Entry* latency = fields.find("max_latency")) {
+    if (std::optional<std::chrono::milliseconds> value =
+            read_duration(*latency, path + ".max_latency")) {
+      if (value->count() <= 0) {
+        error(latency->value_loc, path + ".max_latency: expected a positive duration like 5ms");
+      } else {
+        throttle.max_latency = *value;
+      }
+    }
+  }
+  if (const Entry* memory = fields.find("max_memory")) {
+    const std::optional<std::string> text =
+        scalar_text(memory->value, memory->value_loc, path + ".max_memory", "a percentage");
+    if (text) {
+      core::Result<Jitter> percent = parse_jitter(*text);
+      if (!percent || text->back() != '%' || percent->fraction <= 0.0) {
+        error(memory->value_loc,
+              path + ".max_memory: expected a percentage of maxmemory like 90%, got "
+                  + quote(*text));
+      } else {
+        throttle.max_memory = percent->fraction;
+      }
+    }
+  }
+  if (const Entry* min_rate = fields.find("min_rate")) {
+    if (std::optional<Rate> rate = read_rate(*min_rate, path + ".min_rate")) {
+      if (rate->adaptive || rate->per_second <= 0.0) {
+        error(min_rate->value_loc, path + ".min_rate: expected a rate like 500/s");
+      } else {
+        throttle.min_rate = *rate;
+      }
+    }
+  }
+  if (m_diagnostics.size() != errors_before) {
+    return std::nullopt;
+  }
+  return throttle;
 }
 
 std::optional<Jitter>
@@ -929,7 +983,13 @@ Parser::parse_http(const Entry& entry, const std::string& source_name, HttpSourc
                            .value_or(http.concurrency);
   }
   if (const Entry* rate = fields.find("rate")) {
-    http.rate = read_rate(*rate, path + ".rate").value_or(http.rate);
+    const std::optional<Rate> parsed = read_rate(*rate, path + ".rate");
+    if (parsed && parsed->adaptive) {
+      error(rate->value_loc,
+            path + ".rate: auto is for groups writing to Redis (expected e.g. 200/s or unlimited)");
+    } else {
+      http.rate = parsed.value_or(http.rate);
+    }
   }
   if (const Entry* retries = fields.find("retries")) {
     http.retries =
@@ -1106,6 +1166,9 @@ Parser::parse_defaults(const Entry& entry)
   }
   if (const Entry* rate = fields.find("rate")) {
     defaults.rate = read_rate(*rate, "defaults.rate").value_or(defaults.rate);
+  }
+  if (const Entry* throttle = fields.find("throttle")) {
+    defaults.throttle = read_throttle(*throttle, "defaults.throttle");
   }
   if (const Entry* only_missing = fields.find("only_missing")) {
     defaults.only_missing =
@@ -1321,6 +1384,9 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
   }
   if (const Entry* rate = fields.find("rate")) {
     group.rate = read_rate(*rate, path + ".rate");
+  }
+  if (const Entry* throttle = fields.find("throttle")) {
+    group.throttle = read_throttle(*throttle, path + ".throttle");
   }
 
   // Targets: `target: x` or `targets: [x, y]`, else defaults.target (or the only target).

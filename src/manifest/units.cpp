@@ -139,10 +139,13 @@ parse_rate(std::string_view text)
   auto invalid = [&] {
     return core::fail(Errc::manifest,
                       "invalid rate " + quoted(text)
-                          + " (expected e.g. 500/s, 1000/m or unlimited)");
+                          + " (expected e.g. 500/s, 1000/m, unlimited or auto)");
   };
   if (text == "unlimited") {
     return Rate{};
+  }
+  if (text == "auto") {
+    return Rate{0.0, true};
   }
   const std::size_t slash = text.find('/');
   if (slash == std::string_view::npos) {
@@ -163,7 +166,7 @@ parse_rate(std::string_view text)
   } else {
     return invalid();
   }
-  return Rate{*count / seconds};
+  return Rate{*count / seconds, false};
 }
 
 core::Result<Range>

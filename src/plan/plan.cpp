@@ -1,6 +1,7 @@
 #include "cachewarm/plan/plan.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace cachewarm::plan {
@@ -134,6 +135,16 @@ make_plan(const manifest::Manifest& manifest, const PlanOptions& options)
     step.concurrency =
         options.concurrency.value_or(group->concurrency.value_or(defaults.concurrency));
     step.rate = options.rate.value_or(group->rate.value_or(defaults.rate));
+    // A batch never holds more than 50 ms of a fixed rate, so the rate is smooth at any scale
+    // (a 500-key batch at 100/s would otherwise write in 5-second bursts).
+    if (step.rate.per_second > 0.0) {
+      const double smooth = std::max(1.0, std::floor(step.rate.per_second * 0.05));
+      step.batch = std::min(step.batch, static_cast<std::size_t>(smooth));
+    }
+    step.throttle = group->throttle ? group->throttle : defaults.throttle;
+    if (step.rate.adaptive && !step.throttle) {
+      step.throttle = manifest::ThrottleSpec{};
+    }
     step.ttl = group->ttl.value_or(defaults.ttl);
     step.ttl_jitter = group->ttl_jitter.value_or(defaults.ttl_jitter);
     step.only_missing = group->only_missing.value_or(defaults.only_missing);

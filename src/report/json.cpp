@@ -25,13 +25,38 @@ to_json_value(const LatencySummary& latency)
 }
 
 Json
+to_json_value(const ThrottleReport& throttle)
+{
+  return Json{{"rate",
+               {{"final", round3(throttle.final_rate)},
+                {"min", round3(throttle.min_rate)},
+                {"max", round3(throttle.max_rate)}}},
+              {"probe_ms",
+               {{"idle", round3(throttle.probe_idle_ms)},
+                {"limit", round3(throttle.probe_limit_ms)},
+                {"p50", round3(throttle.probe_ms.p50)},
+                {"p95", round3(throttle.probe_ms.p95)},
+                {"p99", round3(throttle.probe_ms.p99)}}},
+              {"intervals", throttle.intervals},
+              {"backoffs",
+               {{"latency", throttle.backoffs_latency},
+                {"probe", throttle.backoffs_probe},
+                {"memory", throttle.backoffs_memory},
+                {"evictions", throttle.backoffs_evictions}}}};
+}
+
+Json
 to_json_value(const TargetReport& target)
 {
-  return Json{{"name", target.name},
-              {"written", target.written},
-              {"skipped", target.skipped},
-              {"failed", target.failed},
-              {"batch_latency_ms", to_json_value(target.batch_latency_ms)}};
+  Json json{{"name", target.name},
+            {"written", target.written},
+            {"skipped", target.skipped},
+            {"failed", target.failed},
+            {"batch_latency_ms", to_json_value(target.batch_latency_ms)}};
+  if (target.throttle) {
+    json["throttle"] = to_json_value(*target.throttle);
+  }
+  return json;
 }
 
 Json
@@ -66,6 +91,7 @@ to_json_value(const GroupReport& group)
        group.ready_by ? Json(format_utc(std::chrono::system_clock::time_point(*group.ready_by)))
                       : Json(nullptr)},
       {"deadline_met", group.deadline_met ? Json(*group.deadline_met) : Json(nullptr)},
+      {"estimated_bytes", group.estimated_bytes ? Json(*group.estimated_bytes) : Json(nullptr)},
       {"targets", std::move(targets)},
       {"errors", std::move(errors)}};
 }

@@ -3,6 +3,7 @@
 #include "cachewarm/core/backoff.hpp"
 #include "cachewarm/core/log.hpp"
 #include "cachewarm/sinks/redis_command.hpp"
+#include "cachewarm/sinks/redis_info.hpp"
 #include "cachewarm/sinks/redis_url.hpp"
 
 #include <hiredis/hiredis.h>
@@ -222,6 +223,7 @@ public:
   const std::string& name() const override { return m_options.name; }
   std::string describe() const override { return m_description; }
   core::Result<std::unique_ptr<SinkConnection>> connect() override;
+  core::Result<std::unique_ptr<HealthProbe>> probe() override;
 
   // Opens, authenticates and selects the database. Messages never include the password.
   core::Result<ContextPtr> open() const;
@@ -307,6 +309,60 @@ RedisConnection::adopt(ContextPtr context)
     m_context->reader->fn = &g_slot_functions;
     m_context->reader->privdata = &m_slot;
   }
+}
+
+// PING and INFO on a connection of their own, beside the workers'.
+class RedisProbe final : public HealthProbe {
+public:
+  RedisProbe(std::string where, ContextPtr context)
+      : m_where(std::move(where))
+      , m_context(std::move(context))
+  {}
+
+  core::Result<std::chrono::nanoseconds> ping() override
+  {
+    const auto started = std::chrono::steady_clock::now();
+    CW_TRY_ASSIGN(ReplyPtr reply, run({"PING"}));
+    return std::chrono::steady_clock::now() - started;
+  }
+
+  core::Result<TargetStats> stats() override
+  {
+    CW_TRY_ASSIGN(ReplyPtr reply, run({"INFO"}));
+    if (reply->type != REDIS_REPLY_STRING) {
+      return core::fail(core::Errc::target_unreachable, m_where + ": unexpected reply to INFO");
+    }
+    return parse_info(std::string_view(reply->str, reply->len));
+  }
+
+private:
+  core::Result<ReplyPtr> run(std::initializer_list<std::string_view> args)
+  {
+    if (!m_context) {
+      return core::fail(core::Errc::target_unreachable, m_where + ": probe connection lost");
+    }
+    core::Result<ReplyPtr> reply = command(*m_context, args);
+    if (!reply) {
+      m_context.reset(); // unusable after an I/O error
+      return core::fail(core::Errc::target_unreachable, m_where + ": " + reply.error().message);
+    }
+    if ((*reply)->type == REDIS_REPLY_ERROR) {
+      return core::fail(core::Errc::target_unreachable,
+                        m_where + ": " + std::string((*reply)->str, (*reply)->len));
+    }
+    return reply;
+  }
+
+  std::string m_where;
+  ContextPtr m_context;
+};
+
+core::Result<std::unique_ptr<HealthProbe>>
+RedisSink::probe()
+{
+  CW_TRY_ASSIGN(ContextPtr context, open());
+  return std::make_unique<RedisProbe>("target " + m_options.name + " (" + m_description + ")",
+                                      std::move(context));
 }
 
 bool
@@ -479,6 +535,10 @@ public:
   core::Result<std::unique_ptr<SinkConnection>> connect() override
   {
     return std::make_unique<DryRunConnection>();
+  }
+  core::Result<std::unique_ptr<HealthProbe>> probe() override
+  {
+    return std::unique_ptr<HealthProbe>(); // a dry run watches nothing
   }
 
 private:

@@ -116,6 +116,54 @@ append_write_command(std::string& out, const core::Entry& entry)
   }
 }
 
+namespace {
+
+constexpr std::uint64_t k_key_overhead = 80;     // dict entry, key and value object headers
+constexpr std::uint64_t k_expiry_overhead = 40;  // the expires dict entry
+constexpr std::uint64_t k_element_overhead = 16; // per collection element (encoding, pointers)
+
+// A string of `n` bytes as the allocator holds it (sds header and NUL, 16-byte classes).
+std::uint64_t
+allocated(std::uint64_t n)
+{
+  return (n + 4 + 15) / 16 * 16;
+}
+
+} // namespace
+
+std::uint64_t
+estimated_memory(const core::Entry& entry)
+{
+  std::uint64_t bytes = allocated(entry.key.size()) + k_key_overhead;
+  if (entry.ttl.count() > 0) {
+    bytes += k_expiry_overhead;
+  }
+  if (const auto* text = std::get_if<std::string>(&entry.value)) {
+    return bytes + allocated(text->size());
+  }
+  auto element = [&](std::string_view part) { bytes += part.size() + k_element_overhead; };
+  if (const auto* hash = std::get_if<core::HashValue>(&entry.value)) {
+    for (const auto& [field, value] : hash->fields) {
+      element(field);
+      element(value);
+    }
+  } else if (const auto* set = std::get_if<core::SetValue>(&entry.value)) {
+    for (const std::string& member : set->members) {
+      element(member);
+    }
+  } else if (const auto* zset = std::get_if<core::ZSetValue>(&entry.value)) {
+    for (const auto& [score, member] : zset->entries) {
+      element(score);
+      element(member);
+    }
+  } else {
+    for (const std::string& item : std::get<core::ListValue>(entry.value).items) {
+      element(item);
+    }
+  }
+  return bytes;
+}
+
 bool
 is_retryable(std::string_view kind)
 {

@@ -398,7 +398,8 @@ public:
   PostgresQuery(Connection connection,
                 Description description,
                 core::BoundTemplate key,
-                std::size_t fetch_size)
+                std::size_t fetch_size,
+                std::string sql)
       : m_connection(std::move(connection))
       , m_endpoint(endpoint(*m_connection))
       , m_fields(std::move(description.columns))
@@ -406,9 +407,26 @@ public:
       , m_key(std::move(key))
       , m_fetch_size(fetch_size)
       , m_fetch("FETCH " + std::to_string(fetch_size) + " FROM cw_cursor")
+      , m_sql(std::move(sql))
   {}
 
   const std::vector<std::string>& fields() const override { return m_fields; }
+
+  // In the cursor's transaction, so the count is of the very snapshot the rows come from; inside
+  // a savepoint, so a failing count leaves the transaction (and the cursor) usable.
+  core::Result<std::optional<std::uint64_t>> count() override
+  {
+    CW_TRY(command(*m_connection, "SAVEPOINT cw_count"));
+    const std::string counting = count_sql(m_sql);
+    const PgResult result(PQexec(m_connection.get(), counting.c_str()), &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1) {
+      const std::string message = server_message(result.get(), *m_connection);
+      CW_TRY(command(*m_connection, "ROLLBACK TO SAVEPOINT cw_count"));
+      return core::fail(core::Errc::source, "counting rows: " + message);
+    }
+    CW_TRY(command(*m_connection, "RELEASE SAVEPOINT cw_count"));
+    return static_cast<std::uint64_t>(std::stoull(PQgetvalue(result.get(), 0, 0)));
+  }
 
   core::Result<bool>
   next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) override
@@ -482,6 +500,7 @@ private:
   core::BoundTemplate m_key;
   std::size_t m_fetch_size;
   std::string m_fetch;
+  std::string m_sql;
   PgResult m_page{nullptr, &PQclear};
   int m_page_row = 0;
   int m_page_rows = 0;
@@ -676,7 +695,8 @@ open_postgres_query(const std::string& conninfo,
   return std::make_unique<PostgresQuery>(std::move(connection),
                                          std::move(description),
                                          std::move(*bound),
-                                         std::max<std::size_t>(fetch_size, 1));
+                                         std::max<std::size_t>(fetch_size, 1),
+                                         sql);
 }
 
 core::Result<std::unique_ptr<ValueResolver>>

@@ -75,14 +75,29 @@ public:
   SqliteQuery(Database database,
               Statement statement,
               std::vector<std::string> fields,
-              core::BoundTemplate key)
+              core::BoundTemplate key,
+              std::string sql)
       : m_database(std::move(database))
       , m_statement(std::move(statement))
       , m_fields(std::move(fields))
       , m_key(std::move(key))
+      , m_sql(std::move(sql))
   {}
 
   const std::vector<std::string>& fields() const override { return m_fields; }
+
+  core::Result<std::optional<std::uint64_t>> count() override
+  {
+    core::Result<Statement> counting = prepare(*m_database, count_sql(m_sql));
+    if (!counting) {
+      return core::fail(core::Errc::source, "counting rows: " + counting.error().message);
+    }
+    if (sqlite3_step(counting->get()) != SQLITE_ROW) {
+      return core::fail(core::Errc::source,
+                        std::string("counting rows: ") + sqlite3_errmsg(m_database.get()));
+    }
+    return static_cast<std::uint64_t>(sqlite3_column_int64(counting->get(), 0));
+  }
 
   core::Result<bool>
   next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) override
@@ -123,6 +138,7 @@ private:
   Statement m_statement;
   std::vector<std::string> m_fields;
   core::BoundTemplate m_key;
+  std::string m_sql;
   std::uint64_t m_row = 0;
   bool m_done = false;
 };
@@ -217,7 +233,7 @@ open_sqlite_query(const std::string& path, const std::string& sql, const core::T
     return tl::unexpected(core::with_context(bound.error(), "key template \"" + key.text() + "\""));
   }
   return std::make_unique<SqliteQuery>(
-      std::move(database), std::move(statement), std::move(fields), std::move(*bound));
+      std::move(database), std::move(statement), std::move(fields), std::move(*bound), sql);
 }
 
 core::Result<std::unique_ptr<ValueResolver>>

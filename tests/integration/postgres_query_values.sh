@@ -111,3 +111,36 @@ expect_exit 3 cw run "$T/bad.yaml"
 expect_contains "$(cat "$T/err.txt")" "127.0.0.1:$CW_PG_PORT: query failed: division by zero" \
   "a server error mid-stream"
 expect_json "$T/out.json" .status failed
+
+# The memory pre-flight counts a query's rows in the cursor's own snapshot (SELECT count(*))
+# when the target has maxmemory. A count that fails only costs the estimate: it is rolled back to
+# a savepoint and the stream goes on. (The slow query below sleeps 1 ms every 10th row: counting
+# its 10000 rows takes about 1 s, past the 300 ms statement_timeout; each 1000-row FETCH 0.1 s.)
+rcli flushall >/dev/null
+rcli config set maxmemory 1gb >/dev/null
+cat >"$T/count.yaml" <<EOF
+version: 1
+targets:
+  main: {url: "$(redis_url)"}
+sources:
+  pg: {postgres: "$CW_PG_URI"}
+  slow: {postgres: "${CW_PG_URI}?options=-c%20statement_timeout%3D300"}
+groups:
+  - name: counted
+    query: {source: pg, sql: "SELECT i, repeat('x', 100) AS v FROM generate_series(1, 3000) AS i;"}
+    key: "c:{i}"
+    value: {column: v}
+  - name: uncountable
+    query: {source: slow, sql: "SELECT i, CASE WHEN i % 10 = 0 THEN pg_sleep(0.001)::text ELSE '' END || 'v' AS v FROM generate_series(1, 10000) AS i"}
+    key: "u:{i}"
+    value: {column: v}
+EOF
+expect_exit 0 cw run "$T/count.yaml" --progress never
+expect_json "$T/out.json" .totals.written 13000
+expect_eq "$(dbsize)" 13000 "both groups written"
+# 3000 keys of 3-6 + 100 bytes: 3000 x (16 + 112 + 80) bytes.
+expect_json "$T/out.json" '.groups[0].estimated_bytes' 624000
+expect_json "$T/out.json" '.groups[1].estimated_bytes' null
+expect_contains "$(cat "$T/err.txt")" "memory pre-flight: counting rows: " "the failed count"
+expect_contains "$(cat "$T/err.txt")" "statement timeout" "why the count failed"
+rcli config set maxmemory 0 >/dev/null

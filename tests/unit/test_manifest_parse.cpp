@@ -418,6 +418,37 @@ TEST_SUITE("manifest::parse")
     CHECK(result.manifest->groups[0].value->hash_columns == std::vector<std::string>{"a", "b"});
   }
 
+  TEST_CASE("rate auto and a throttle mapping parse for groups and defaults")
+  {
+    const LoadResult result =
+        parse(std::string("version: 1\n"
+                          "targets:\n"
+                          "  main: {url: \"redis://127.0.0.1:6379\"}\n"
+                          "defaults: {throttle: {max_memory: 75%}}\n"
+                          "groups:\n"
+                          "  - {name: a, keys: [k], value: {text: v}, rate: auto}\n"
+                          "  - name: b\n"
+                          "    keys: [k]\n"
+                          "    value: {text: v}\n"
+                          "    rate: 20000/s\n"
+                          "    throttle: {max_latency: 2ms, max_memory: 80%, min_rate: 100/s}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    const Manifest& manifest = *result.manifest;
+    REQUIRE(manifest.defaults.throttle.has_value());
+    CHECK(manifest.defaults.throttle->max_memory == doctest::Approx(0.75));
+    CHECK(manifest.defaults.throttle->max_latency == 5ms);
+    REQUIRE(manifest.groups[0].rate.has_value());
+    CHECK(manifest.groups[0].rate->adaptive);
+    CHECK_FALSE(manifest.groups[0].throttle.has_value());
+    REQUIRE(manifest.groups[1].throttle.has_value());
+    CHECK(manifest.groups[1].throttle->max_latency == 2ms);
+    CHECK(manifest.groups[1].throttle->max_memory == doctest::Approx(0.8));
+    CHECK(manifest.groups[1].throttle->min_rate.per_second == doctest::Approx(100.0));
+    CHECK(manifest.groups[1].throttle->loc == Location{11, 15});
+    CHECK(manifest.groups[1].rate->per_second == doctest::Approx(20000.0));
+  }
+
   // --- Bad inputs: one problem each, down to line, column and text -------------------------
 
   TEST_CASE("an unknown group field suggests the close spelling")
@@ -429,7 +460,51 @@ TEST_SUITE("manifest::parse")
                                 "    value: {text: v}\n"))
         == "10:5: unknown field \"tll\" in group \"x\" (expected one of: name, priority, "
            "schedule, keys, pattern, with, query, keys_from, key, value, ttl, ttl_jitter, target, "
-           "targets, only_missing, batch, concurrency, rate); did you mean \"ttl\"?");
+           "targets, only_missing, batch, concurrency, rate, throttle); did you mean \"ttl\"?");
+  }
+
+  TEST_CASE("bad throttle settings are located and explained")
+  {
+    CHECK(only_problem(with_group("  - {name: x, keys: [a], value: {text: v}, throttle: 5ms}\n"))
+          == "8:54: groups[1] (\"x\").throttle: expected a mapping like {max_latency: 5ms}, "
+             "got \"5ms\"");
+    CHECK(
+        only_problem(with_group("  - name: x\n"
+                                "    keys: [a]\n"
+                                "    value: {text: v}\n"
+                                "    throttle: {max_latency: 0ms}\n"))
+        == "11:29: groups[1] (\"x\").throttle.max_latency: expected a positive duration like 5ms");
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v}\n"
+                                  "    throttle: {max_memory: 0.9}\n"))
+          == "11:28: groups[1] (\"x\").throttle.max_memory: expected a percentage of maxmemory "
+             "like 90%, "
+             "got \"0.9\"");
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v}\n"
+                                  "    throttle: {min_rate: auto}\n"))
+          == "11:26: groups[1] (\"x\").throttle.min_rate: expected a rate like 500/s");
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v}\n"
+                                  "    throttle: {max_latncy: 5ms}\n"))
+          == "11:16: unknown field \"max_latncy\" in groups[1] (\"x\").throttle (expected one of: "
+             "max_latency, max_memory, min_rate); did you mean \"max_latency\"?");
+  }
+
+  TEST_CASE("an http source cannot have rate auto")
+  {
+    CHECK(only_problem("version: 1\n"
+                       "targets:\n"
+                       "  main: {url: \"redis://127.0.0.1:6379\"}\n"
+                       "sources:\n"
+                       "  api: {http: {base_url: \"http://127.0.0.1:1\", rate: auto}}\n"
+                       "groups:\n"
+                       "  - {name: x, keys: [a], value: {source: api, get: \"/{key}\"}}\n")
+          == "5:54: sources.api.http.rate: auto is for groups writing to Redis (expected e.g. "
+             "200/s or unlimited)");
   }
 
   TEST_CASE("an unknown field without a close spelling gets no suggestion")

@@ -87,7 +87,7 @@ TEST_SUITE("manifest::units")
     REQUIRE_FALSE(result);
     CHECK(result.error().code == Errc::manifest);
     CHECK(result.error().message
-          == R"(invalid rate "fast" (expected e.g. 500/s, 1000/m or unlimited))");
+          == R"(invalid rate "fast" (expected e.g. 500/s, 1000/m, unlimited or auto))");
   }
 
   TEST_CASE("parse_rate rejects zero, negatives, bad units and junk")

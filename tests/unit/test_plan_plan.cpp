@@ -26,6 +26,7 @@ using cachewarm::manifest::Rate;
 using cachewarm::manifest::SourceKind;
 using cachewarm::manifest::SourceSpec;
 using cachewarm::manifest::TargetSpec;
+using cachewarm::manifest::ThrottleSpec;
 using cachewarm::manifest::ValueKind;
 using cachewarm::manifest::ValueSpec;
 using cachewarm::plan::GroupPlan;
@@ -254,7 +255,7 @@ TEST_SUITE("plan::plan")
     Manifest manifest = manifest_with({group("a")});
     manifest.defaults.batch = 250;
     manifest.defaults.concurrency = 8;
-    manifest.defaults.rate = Rate{1000.0};
+    manifest.defaults.rate = Rate{100000.0};
     manifest.defaults.ttl = 1h;
     manifest.defaults.ttl_jitter = Jitter{0.1, 0ms};
     manifest.defaults.only_missing = true;
@@ -263,7 +264,7 @@ TEST_SUITE("plan::plan")
     const GroupPlan& step = plan.groups[0];
     CHECK(step.batch == 250);
     CHECK(step.concurrency == 8);
-    CHECK(step.rate == Rate{1000.0});
+    CHECK(step.rate == Rate{100000.0});
     CHECK(step.ttl == 1h);
     CHECK(step.ttl_jitter == Jitter{0.1, 0ms});
     CHECK(step.only_missing == true);
@@ -287,14 +288,14 @@ TEST_SUITE("plan::plan")
     GroupSpec spec = group("a");
     spec.batch = 10;
     spec.concurrency = 2;
-    spec.rate = Rate{50.0};
+    spec.rate = Rate{5000.0};
     spec.ttl = 2h;
     spec.ttl_jitter = Jitter{0.0, 5min};
     spec.only_missing = false;
     Manifest manifest = manifest_with({spec});
     manifest.defaults.batch = 250;
     manifest.defaults.concurrency = 8;
-    manifest.defaults.rate = Rate{1000.0};
+    manifest.defaults.rate = Rate{100000.0};
     manifest.defaults.ttl = 1h;
     manifest.defaults.ttl_jitter = Jitter{0.1, 0ms};
     manifest.defaults.only_missing = true;
@@ -303,10 +304,58 @@ TEST_SUITE("plan::plan")
     const GroupPlan& step = plan.groups[0];
     CHECK(step.batch == 10);
     CHECK(step.concurrency == 2);
-    CHECK(step.rate == Rate{50.0});
+    CHECK(step.rate == Rate{5000.0});
     CHECK(step.ttl == 2h);
     CHECK(step.ttl_jitter == Jitter{0.0, 5min});
     CHECK(step.only_missing == false);
+  }
+
+  TEST_CASE("a fixed rate caps the batch at 50 ms of the rate, at least one key")
+  {
+    GroupSpec slow = group("slow");
+    slow.rate = Rate{1000.0};
+    GroupSpec crawl = group("crawl");
+    crawl.rate = Rate{2.0};
+    GroupSpec fast = group("fast");
+    fast.rate = Rate{50000.0};
+    GroupSpec adaptive = group("adaptive");
+    adaptive.rate = Rate{0.0, true};
+    const Plan plan = plan_ok(manifest_with({slow, crawl, fast, adaptive}));
+    REQUIRE(plan.groups.size() == 4);
+    CHECK(plan.groups[0].batch == 50);
+    CHECK(plan.groups[1].batch == 1);
+    CHECK(plan.groups[2].batch == 500);
+    CHECK(plan.groups[3].batch == 500);
+  }
+
+  TEST_CASE("rate auto gets the default throttle; a throttle keeps a numeric rate as its ceiling")
+  {
+    GroupSpec automatic = group("automatic");
+    automatic.rate = Rate{0.0, true};
+    GroupSpec capped = group("capped");
+    capped.rate = Rate{20000.0};
+    ThrottleSpec strict;
+    strict.max_latency = 2ms;
+    capped.throttle = strict;
+    GroupSpec plain = group("plain");
+    GroupSpec inherits = group("inherits");
+    Manifest manifest = manifest_with({automatic, capped, plain, inherits});
+    const Plan without_defaults = plan_ok(manifest);
+    REQUIRE(without_defaults.groups.size() == 4);
+    REQUIRE(without_defaults.groups[0].throttle.has_value());
+    CHECK(*without_defaults.groups[0].throttle == ThrottleSpec{});
+    REQUIRE(without_defaults.groups[1].throttle.has_value());
+    CHECK(without_defaults.groups[1].throttle->max_latency == 2ms);
+    CHECK(without_defaults.groups[1].rate == Rate{20000.0});
+    CHECK_FALSE(without_defaults.groups[2].throttle.has_value());
+
+    ThrottleSpec relaxed;
+    relaxed.max_memory = 0.5;
+    manifest.defaults.throttle = relaxed;
+    const Plan with_defaults = plan_ok(manifest);
+    REQUIRE(with_defaults.groups[3].throttle.has_value());
+    CHECK(with_defaults.groups[3].throttle->max_memory == doctest::Approx(0.5));
+    CHECK(with_defaults.groups[1].throttle->max_latency == 2ms); // the group's own wins
   }
 
   TEST_CASE("the command line overrides group and defaults for batch, concurrency and rate")
@@ -314,24 +363,24 @@ TEST_SUITE("plan::plan")
     GroupSpec configured = group("configured");
     configured.batch = 10;
     configured.concurrency = 2;
-    configured.rate = Rate{50.0};
+    configured.rate = Rate{5000.0};
     configured.ttl = 2h;
     Manifest manifest = manifest_with({configured, group("plain")});
     manifest.defaults.batch = 250;
     manifest.defaults.concurrency = 8;
-    manifest.defaults.rate = Rate{1000.0};
+    manifest.defaults.rate = Rate{100000.0};
     manifest.defaults.ttl = 1h;
     PlanOptions options;
     options.batch = 1000;
     options.concurrency = 16;
-    options.rate = Rate{5.0};
+    options.rate = Rate{100000.0};
     const Plan plan = plan_ok(manifest, options);
     REQUIRE(plan.groups.size() == 2);
     for (const GroupPlan& step : plan.groups) {
       CAPTURE(step.spec->name);
       CHECK(step.batch == 1000);
       CHECK(step.concurrency == 16);
-      CHECK(step.rate == Rate{5.0});
+      CHECK(step.rate == Rate{100000.0});
     }
     // TTL has no command-line option: group, then defaults.
     CHECK(plan.groups[0].ttl == 2h);
@@ -341,7 +390,7 @@ TEST_SUITE("plan::plan")
   TEST_CASE("an unlimited rate on the command line overrides a group's rate")
   {
     GroupSpec spec = group("a");
-    spec.rate = Rate{50.0};
+    spec.rate = Rate{5000.0};
     PlanOptions options;
     options.rate = Rate{0.0};
     const Plan plan = plan_ok(manifest_with({spec}), options);

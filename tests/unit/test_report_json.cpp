@@ -21,6 +21,7 @@ using cachewarm::report::GroupReport;
 using cachewarm::report::Report;
 using cachewarm::report::Status;
 using cachewarm::report::TargetReport;
+using cachewarm::report::ThrottleReport;
 using cachewarm::report::to_json;
 using cachewarm::report::to_string;
 
@@ -173,6 +174,35 @@ TEST_SUITE("report::json")
     CHECK(parse(report)["totals"]["keys_per_sec"].get<double>() == 1234.568);
   }
 
+  TEST_CASE("a throttled target reports its rates, probe latencies and back-offs")
+  {
+    Report report = sample_report();
+    report.groups[0].estimated_bytes = 123456;
+    ThrottleReport throttle;
+    throttle.final_rate = 12000.0;
+    throttle.min_rate = 2500.0;
+    throttle.max_rate = 41000.4444;
+    throttle.probe_idle_ms = 0.1;
+    throttle.probe_limit_ms = 0.2;
+    throttle.probe_ms = {0.05, 0.15, 0.3};
+    throttle.intervals = 40;
+    throttle.backoffs_latency = 1;
+    throttle.backoffs_probe = 5;
+    throttle.backoffs_memory = 2;
+    throttle.backoffs_evictions = 3;
+    report.groups[0].targets[0].throttle = throttle;
+    const Json group = parse(report)["groups"][0];
+    CHECK(group["estimated_bytes"].get<std::uint64_t>() == 123456);
+    const Json& json = group["targets"][0]["throttle"];
+    CHECK(keys_of(json) == Strings{"rate", "probe_ms", "intervals", "backoffs"});
+    CHECK(json["rate"] == Json::parse(R"({"final": 12000.0, "min": 2500.0, "max": 41000.444})"));
+    CHECK(json["probe_ms"]
+          == Json::parse(R"({"idle": 0.1, "limit": 0.2, "p50": 0.05, "p95": 0.15, "p99": 0.3})"));
+    CHECK(json["intervals"].get<std::uint64_t>() == 40);
+    CHECK(json["backoffs"]
+          == Json::parse(R"({"latency": 1, "probe": 5, "memory": 2, "evictions": 3})"));
+  }
+
   TEST_CASE("a group's fields, order and values")
   {
     const Json group = parse(sample_report())["groups"][0];
@@ -189,6 +219,7 @@ TEST_SUITE("report::json")
                      "finished_at",
                      "ready_by",
                      "deadline_met",
+                     "estimated_bytes",
                      "targets",
                      "errors"});
     CHECK(group["name"].get<std::string>() == "top-products");
@@ -342,6 +373,7 @@ TEST_SUITE("report::json")
                                  "      \"finished_at\": \"2026-11-21T23:47:28.600Z\",\n"
                                  "      \"ready_by\": \"2026-11-22T08:00:00.000Z\",\n"
                                  "      \"deadline_met\": true,\n"
+                                 "      \"estimated_bytes\": null,\n"
                                  "      \"targets\": [\n"
                                  "        {\n"
                                  "          \"name\": \"main\",\n"

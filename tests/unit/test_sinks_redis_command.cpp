@@ -20,6 +20,7 @@ using cachewarm::core::ZSetValue;
 using cachewarm::sinks::append_write_command;
 using cachewarm::sinks::ClassifiedReply;
 using cachewarm::sinks::classify_reply;
+using cachewarm::sinks::estimated_memory;
 using cachewarm::sinks::is_retryable;
 using cachewarm::sinks::ReplyOutcome;
 using cachewarm::sinks::ReplyType;
@@ -261,6 +262,27 @@ TEST_SUITE("sinks::redis_command")
     const Strings args = build(string_entry("key", std::string(100000, 'x'), 0ms, false));
     REQUIRE(args.size() == 3);
     CHECK(args[2].size() == 100000);
+  }
+
+  TEST_CASE("estimated_memory of a string: allocator-rounded key and value plus bookkeeping")
+  {
+    // 11-byte key -> 16, 187-byte value -> 192, 80 per key, 40 for the TTL: 328 (redis-server
+    // 7.0 measured ~320 bytes per key for such keys).
+    CHECK(estimated_memory(string_entry("item:123456", std::string(187, 'v'), 1h, false)) == 328);
+    CHECK(estimated_memory(string_entry("item:123456", std::string(187, 'v'), 0ms, false)) == 288);
+    CHECK(estimated_memory(string_entry("k", "", 0ms, false)) == 16 + 80 + 16);
+  }
+
+  TEST_CASE("estimated_memory of collections counts every element")
+  {
+    const Entry hash = hash_entry("h", {{"name", "lamp"}, {"price", "9.5"}}, 0ms, false);
+    CHECK(estimated_memory(hash) == 16 + 80 + (4 + 16) + (4 + 16) + (5 + 16) + (3 + 16));
+    const Entry set{"s", SetValue{{"a", "bb"}}, 1s, false};
+    CHECK(estimated_memory(set) == 16 + 80 + 40 + (1 + 16) + (2 + 16));
+    const Entry zset{"z", ZSetValue{{{"1.5", "m"}}}, 0ms, false};
+    CHECK(estimated_memory(zset) == 16 + 80 + (3 + 16) + (1 + 16));
+    const Entry list{"l", ListValue{{"x", "y", "z"}}, 0ms, false};
+    CHECK(estimated_memory(list) == 16 + 80 + 3 * (1 + 16));
   }
 
   TEST_CASE("a status reply is written")

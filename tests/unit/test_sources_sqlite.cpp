@@ -205,6 +205,38 @@ TEST_SUITE("sources::sqlite")
     CHECK(failures.empty());
   }
 
+  TEST_CASE("count() counts a query's rows without consuming them, even mid-stream")
+  {
+    TempDatabase db;
+    fill_catalog(db);
+    auto source = query_ok(db, "SELECT id FROM items WHERE price > 10 ORDER BY id;  \n", "i:{id}");
+    auto counted = source->count();
+    REQUIRE_MESSAGE(counted.has_value(), counted.error().message);
+    CHECK(*counted == std::optional<std::uint64_t>(3));
+    std::vector<Row> rows;
+    std::vector<Failure> failures;
+    CHECK(source->next(2, rows, failures) == true);
+    CHECK(source->count().value() == std::optional<std::uint64_t>(3));
+    CHECK(source->next(10, rows, failures) == false);
+    CHECK(keys_of(rows) == Strings{"i:2", "i:4", "i:5"});
+  }
+
+  TEST_CASE("count() survives a trailing line comment in the query")
+  {
+    TempDatabase db;
+    fill_catalog(db);
+    auto source = query_ok(db, "SELECT id FROM items -- every item", "i:{id}");
+    CHECK(source->count().value() == std::optional<std::uint64_t>(5));
+  }
+
+  TEST_CASE("count_sql wraps the query and drops trailing semicolons")
+  {
+    CHECK(cachewarm::sources::count_sql("SELECT 1;; \n")
+          == "SELECT count(*) FROM (SELECT 1\n) AS cw_count");
+    CHECK(cachewarm::sources::count_sql("SELECT a FROM t -- c")
+          == "SELECT count(*) FROM (SELECT a FROM t -- c\n) AS cw_count");
+  }
+
   TEST_CASE("query rows carry every column as text, NULL as nullopt")
   {
     TempDatabase db;

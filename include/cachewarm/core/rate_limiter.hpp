@@ -21,13 +21,24 @@ public:
   // concurrent workers queue up fairly and the long-run rate is exact.
   std::chrono::nanoseconds reserve(std::uint64_t tokens);
 
-  double per_second() const { return m_per_second; }
+  // Changes the rate (adaptive throttling) from now on: tokens accrued so far at the old rate are
+  // kept (capped at the new burst), a debt is paid off at the new rate; coming from unlimited,
+  // the bucket starts full. `per_second` <= 0 makes
+  // it unlimited. The burst becomes what accrues in 50 ms at the new rate (or the constructor's
+  // explicit burst).
+  void set_rate(double per_second);
+
+  double per_second() const;
 
 private:
-  const double m_per_second;
-  const double m_burst;
+  // Accrues tokens up to `now` at the current rate; m_mutex held.
+  void refill_locked(std::chrono::steady_clock::time_point now);
+
+  double m_per_second;
+  const double m_fixed_burst; // the constructor's `burst` (0: derived from the rate)
+  double m_burst;
   const core::Clock& m_clock;
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
   double m_tokens;
   std::chrono::steady_clock::time_point m_last;
 };

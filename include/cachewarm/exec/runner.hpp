@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct RunOptions {
   Progress* progress = nullptr;            // optional
   Checkpoint* checkpoint = nullptr;        // --resume: skip what an earlier run finished
   std::uint64_t max_value_size = 64 * 1024 * 1024; // bigger values fail as `too_large`
+  // --max-memory-use: a group whose estimated memory would take a target with maxmemory past
+  // this fraction of it is cut (its keys fail as `memory_limit`) instead of evicting live data.
+  std::optional<double> max_memory_use;
 };
 
 // What a run ended as, besides the report.

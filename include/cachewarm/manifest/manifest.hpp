@@ -31,6 +31,19 @@ struct TargetSpec {
   Location loc;
 };
 
+// `throttle:` adaptive rate control (also what `rate: auto` means, with these defaults). While
+// writing, cachewarm watches the target and backs off (halving its rate) whenever a write round
+// trip exceeds `max_latency`, its probe PINGs slow to twice their idle latency, used_memory
+// passes `max_memory` of maxmemory, or keys get evicted; otherwise it speeds up step by step, up
+// to the group's numeric `rate` if one is given. Never slower than `min_rate`.
+struct ThrottleSpec {
+  std::chrono::milliseconds max_latency{5};
+  double max_memory = 0.9; // fraction of maxmemory (`90%`)
+  Rate min_rate{500.0, false};
+  Location loc;
+  bool operator==(const ThrottleSpec&) const = default;
+};
+
 struct HttpSourceSpec {
   std::string base_url;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -150,6 +163,7 @@ struct GroupSpec {
   std::optional<std::size_t> batch;
   std::optional<std::size_t> concurrency;
   std::optional<Rate> rate;
+  std::optional<ThrottleSpec> throttle;
   Location loc;         // the group's mapping
   Location keys_loc;    // whichever key-source field was given (keys/pattern/query)
   Location targets_loc; // `target`/`targets`, or loc when absent
@@ -162,6 +176,7 @@ struct Defaults {
   std::size_t batch = 500;
   std::size_t concurrency = 4;
   Rate rate; // unlimited
+  std::optional<ThrottleSpec> throttle;
   bool only_missing = false;
   Location loc;
 };

@@ -13,7 +13,8 @@ namespace cachewarm::manifest {
 
 // A throughput limit. `per_second == 0` means unlimited.
 struct Rate {
-  double per_second = 0.0;
+  double per_second = 0.0; // 0: unlimited (or, when adaptive, no ceiling)
+  bool adaptive = false;   // `auto`: cachewarm finds the rate the target can take (throttle)
   bool operator==(const Rate&) const = default;
 };
 
@@ -44,8 +45,9 @@ struct Jitter {
 // Errors (Errc::manifest): "invalid duration \"x\" (expected e.g. 500ms, 90s, 30m, 2h, 1d)".
 core::Result<std::chrono::milliseconds> parse_duration(std::string_view text);
 
-// Parses `N/s`, `N/m`, `N/h` (N may be a decimal) or `unlimited`.
-// Errors: "invalid rate \"x\" (expected e.g. 500/s, 1000/m or unlimited)".
+// Parses `N/s`, `N/m`, `N/h` (N may be a decimal), `unlimited` or `auto` (adaptive; callers that
+// cannot adapt refuse it).
+// Errors: "invalid rate \"x\" (expected e.g. 500/s, 1000/m, unlimited or auto)".
 core::Result<Rate> parse_rate(std::string_view text);
 
 // Parses `a..b` with a <= b, both non-negative integers; leading zeros set the width.

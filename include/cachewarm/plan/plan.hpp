@@ -32,7 +32,8 @@ struct GroupPlan {
   std::vector<const manifest::TargetSpec*> targets;
   std::size_t batch = 500;
   std::size_t concurrency = 4;
-  manifest::Rate rate;
+  manifest::Rate rate;                            // with a throttle, a numeric rate is its ceiling
+  std::optional<manifest::ThrottleSpec> throttle; // adaptive: `rate: auto` or `throttle:`
   std::chrono::milliseconds ttl{0};
   manifest::Jitter ttl_jitter;
   bool only_missing = false;

@@ -42,13 +42,29 @@ private:
   std::vector<ErrorSummary> m_kinds;
 };
 
+// What adaptive throttling did on one target in one group.
+struct ThrottleReport {
+  double final_rate = 0.0; // keys/s when the group ended
+  double min_rate = 0.0;
+  double max_rate = 0.0;
+  double probe_idle_ms = 0.0;  // p90 of the PINGs before writing
+  double probe_limit_ms = 0.0; // strain above this
+  LatencySummary probe_ms;     // PINGs while writing
+  std::uint64_t intervals = 0; // control intervals judged
+  std::uint64_t backoffs_latency = 0;
+  std::uint64_t backoffs_probe = 0;
+  std::uint64_t backoffs_memory = 0;
+  std::uint64_t backoffs_evictions = 0;
+};
+
 // Counts are per key and target: a group writing 10 keys to 2 targets plans 20 writes.
 struct TargetReport {
   std::string name;
   std::uint64_t written = 0;
   std::uint64_t skipped = 0;
   std::uint64_t failed = 0;
-  LatencySummary batch_latency_ms;
+  LatencySummary batch_latency_ms;        // each write round trip (a batch, or a throttled slice)
+  std::optional<ThrottleReport> throttle; // groups with `rate: auto` or `throttle:`
 };
 
 struct GroupReport {
@@ -67,6 +83,9 @@ struct GroupReport {
   std::optional<std::chrono::system_clock::time_point> finished_at; // groups that ran
   std::vector<TargetReport> targets;
   std::vector<ErrorSummary> errors;
+  // The memory pre-flight's estimate of what the group adds to each target (when a target has
+  // maxmemory or --max-memory-use is given).
+  std::optional<std::uint64_t> estimated_bytes;
 };
 
 struct Totals {

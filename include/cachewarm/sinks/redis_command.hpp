@@ -2,6 +2,7 @@
 
 #include "cachewarm/core/types.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,12 @@ namespace cachewarm::sinks {
 //   zset elements are score member pairs, hash elements field value pairs)
 // Encoding straight into one buffer per batch costs no allocation per key once `out` has grown.
 void append_write_command(std::string& out, const core::Entry& entry);
+
+// Roughly the bytes a Redis server needs to hold `entry`: its key and value rounded up to
+// allocator classes, plus per-key bookkeeping (dict entry, object headers; the expires entry when
+// it has a TTL) and per-element overhead for collections. Calibrated on redis-server 7.0, where a
+// 10-byte key with a 187-byte value and a TTL takes about 320 bytes; errs on the high side.
+std::uint64_t estimated_memory(const core::Entry& entry);
 
 // How a reply to a write command is counted.
 enum class ReplyOutcome { written, skipped, failed };

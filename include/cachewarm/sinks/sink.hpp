@@ -3,6 +3,7 @@
 #include "cachewarm/core/result.hpp"
 #include "cachewarm/core/types.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -31,6 +32,29 @@ public:
   virtual core::Result<BatchResult> write(std::span<const core::Entry> batch) = 0;
 };
 
+// The destination's own figures (for Redis: INFO), for throttling and the memory pre-flight.
+struct TargetStats {
+  std::uint64_t used_memory = 0;  // bytes
+  std::uint64_t maxmemory = 0;    // bytes; 0: no limit
+  std::string maxmemory_policy;   // noeviction, allkeys-lru, volatile-ttl, ...
+  std::uint64_t evicted_keys = 0; // since the server started
+  double instantaneous_ops_per_sec = 0.0;
+};
+
+// A side connection that watches a destination's health while workers write to it; owned by
+// one thread.
+class HealthProbe {
+public:
+  virtual ~HealthProbe() = default;
+
+  // The round trip of the cheapest request (PING): what any client of the destination waits
+  // right now. Errors: Errc::target_unreachable.
+  virtual core::Result<std::chrono::nanoseconds> ping() = 0;
+
+  // The destination's current figures. Errors: Errc::target_unreachable.
+  virtual core::Result<TargetStats> stats() = 0;
+};
+
 // A destination of warmed entries (a Redis server; later a cluster or an HTTP edge).
 // Stages before a sink only ever see this interface.
 class Sink {
@@ -46,6 +70,10 @@ public:
   // Opens one connection for one worker; safe to call from several threads at once.
   // Errors: Errc::target_unreachable (refused, timed out, authentication or SELECT rejected).
   virtual core::Result<std::unique_ptr<SinkConnection>> connect() = 0;
+
+  // Opens a health probe, or returns nullptr when this destination has none (a dry run).
+  // Errors: Errc::target_unreachable.
+  virtual core::Result<std::unique_ptr<HealthProbe>> probe() = 0;
 };
 
 } // namespace cachewarm::sinks

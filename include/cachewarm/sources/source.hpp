@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cachewarm::sources {
@@ -15,6 +16,10 @@ namespace cachewarm::sources {
 // A stream of rows (keys plus named fields) for one group, pulled in batches so memory stays
 // bounded whatever the number of keys. Implementations: literal lists, patterns, SQL queries;
 // later key files, access-log predictions and live event streams.
+// `SELECT count(*) FROM (<sql>) AS cw_count`, with trailing semicolons and blanks of `sql` cut
+// and a newline after it (so a trailing `-- comment` cannot swallow the parenthesis).
+std::string count_sql(std::string_view sql);
+
 class KeySource {
 public:
   virtual ~KeySource() = default;
@@ -31,6 +36,11 @@ public:
 
   // The total number of rows when known in advance (for progress), else nullopt.
   virtual std::optional<std::uint64_t> size_hint() const { return std::nullopt; }
+
+  // Counts the rows the source will produce without consuming any, for the memory pre-flight;
+  // may cost a query (SQL sources run `SELECT count(*)` over theirs, in the same snapshot where
+  // the database has one). nullopt when it cannot know. Errors: Errc::source.
+  virtual core::Result<std::optional<std::uint64_t>> count() { return size_hint(); }
 };
 
 // Turns rows into entries by resolving each key's value (from the row itself, a template, or a
