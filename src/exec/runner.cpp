@@ -325,9 +325,9 @@ prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_p
 
 // Throttled writes go in slices this small, so no single round trip holds the server (and
 // the clients waiting behind it) for long: at most this many keys ...
-constexpr std::size_t k_slice_keys = 32;
+constexpr std::size_t k_slice_keys = 8;
 // ... and about this many bytes of keys and values.
-constexpr std::uint64_t k_slice_bytes = 8 * 1024;
+constexpr std::uint64_t k_slice_bytes = 2 * 1024;
 
 // The writers of one group to one target: a bounded queue of batches drained by `concurrency`
 // workers (one when throttled), each owning its connection and its stats (merged after join).
@@ -489,6 +489,9 @@ private:
     for (std::size_t first = 0; first < entries.size();) {
       const std::size_t end = slice_end(entries, first);
       const std::span<const core::Entry> slice(entries.data() + first, end - first);
+      if (m_throttle) {
+        m_throttle->wait_if_paused();
+      }
       const std::chrono::nanoseconds wait = m_limiter.reserve(slice.size());
       if (wait.count() > 0) {
         std::this_thread::sleep_for(wait);

@@ -11,7 +11,6 @@ namespace {
 
 constexpr double k_start_rate = 5000.0; // keys/s before the first judgement
 constexpr double k_step = 2000.0;       // keys/s added per healthy interval (8000/s per second)
-constexpr std::chrono::milliseconds k_baseline_gap{5};
 constexpr std::uint64_t k_min_probe_samples = 5; // fewer PINGs in an interval are not judged
 
 std::chrono::nanoseconds
@@ -38,8 +37,10 @@ rate_options(const manifest::ThrottleSpec& spec, double ceiling)
 Throttle::Throttle(sinks::Sink& sink,
                    const manifest::ThrottleSpec& spec,
                    double ceiling,
-                   core::RateLimiter& limiter)
-    : m_where("target " + sink.name())
+                   core::RateLimiter& limiter,
+                   const ThrottleTiming& timing)
+    : m_timing(timing)
+    , m_where("target " + sink.name())
     , m_limiter(limiter)
     , m_rate(rate_options(spec, ceiling))
 {
@@ -47,8 +48,7 @@ Throttle::Throttle(sinks::Sink& sink,
   if (probe) {
     m_probe = std::move(*probe);
   } else {
-    core::log(core::LogLevel::warning,
-              probe.error().message + "; throttling on write round trips alone");
+    drop_probe(probe.error().message);
   }
   measure_baseline();
   m_limiter.set_rate(m_rate.rate());
@@ -61,25 +61,31 @@ Throttle::~Throttle()
 }
 
 void
+Throttle::drop_probe(const std::string& why)
+{
+  core::log(core::LogLevel::warning, why + "; throttling on write round trips alone");
+  m_probe.reset();
+}
+
+void
 Throttle::measure_baseline()
 {
   if (!m_probe) {
     return;
   }
   core::LatencyHistogram idle;
-  for (int i = 0; i < k_baseline_pings; ++i) {
+  for (int i = 0; i < m_timing.baseline_pings; ++i) {
     core::Result<std::chrono::nanoseconds> rtt = m_probe->ping();
     if (!rtt) {
-      core::log(core::LogLevel::warning,
-                rtt.error().message + "; throttling on write round trips alone");
-      m_probe.reset();
+      drop_probe(rtt.error().message);
       return;
     }
     idle.record(*rtt);
-    std::this_thread::sleep_for(k_baseline_gap);
+    std::this_thread::sleep_for(m_timing.baseline_gap);
   }
   m_probe_idle_ms = idle.quantile_ms(0.90);
   m_rate.set_baseline(from_ms(m_probe_idle_ms));
+  m_baselined_at = std::chrono::steady_clock::now();
   if (core::Result<sinks::TargetStats> stats = m_probe->stats()) {
     m_evicted = stats->evicted_keys;
   }
@@ -90,6 +96,36 @@ Throttle::record_write(std::chrono::nanoseconds latency)
 {
   const std::lock_guard lock(m_writes_mutex);
   m_writes_interval.record(latency);
+}
+
+void
+Throttle::wait_if_paused() const
+{
+  const std::int64_t resume_at = m_resume_at.load();
+  if (resume_at == 0) {
+    return;
+  }
+  const auto until = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(resume_at));
+  std::this_thread::sleep_until(until);
+}
+
+void
+Throttle::end_pause()
+{
+  m_resume_at.store(0);
+  if (m_probes_paused.count() >= k_min_probe_samples) {
+    m_probe_idle_ms = m_probes_paused.quantile_ms(0.90);
+    m_rate.set_baseline(from_ms(m_probe_idle_ms));
+    ++m_rebaselines;
+  }
+  m_probes_paused = core::LatencyHistogram();
+  m_probes_interval = core::LatencyHistogram();
+  {
+    const std::lock_guard lock(m_writes_mutex);
+    m_writes_interval = core::LatencyHistogram();
+  }
+  m_baselined_at = std::chrono::steady_clock::now();
+  m_probe_backoffs_at_baseline = m_rate.count(core::Strain::probe);
 }
 
 void
@@ -119,9 +155,7 @@ Throttle::judge_interval()
       }
       m_evicted = stats->evicted_keys;
     } else {
-      core::log(core::LogLevel::warning,
-                stats.error().message + "; throttling on write round trips alone");
-      m_probe.reset();
+      drop_probe(stats.error().message);
     }
   }
   const core::Strain strain = m_rate.update(sample);
@@ -136,27 +170,49 @@ Throttle::judge_interval()
 void
 Throttle::control()
 {
-  auto next_judgement = std::chrono::steady_clock::now() + k_interval;
+  using Clock = std::chrono::steady_clock;
+  auto next_judgement = Clock::now() + m_timing.interval;
+  bool paused = false; // writers are paused for a re-baseline since paused_at
+  Clock::time_point paused_at{};
   std::unique_lock lock(m_stop_mutex);
-  while (!m_stop_signal.wait_for(lock, k_probe_every, [this] { return m_stop; })) {
+  while (!m_stop_signal.wait_for(lock, m_timing.probe_every, [this] { return m_stop; })) {
     lock.unlock();
+    const Clock::time_point now = Clock::now();
     if (m_probe) {
       core::Result<std::chrono::nanoseconds> rtt = m_probe->ping();
-      if (rtt) {
+      if (!rtt) {
+        drop_probe(rtt.error().message);
+      } else if (paused) {
+        if (now >= paused_at + m_timing.settle) { // in-flight writes have drained
+          m_probes_paused.record(*rtt);
+        }
+      } else {
         m_probes_interval.record(*rtt);
         m_probes_all.record(*rtt);
-      } else {
-        core::log(core::LogLevel::warning,
-                  rtt.error().message + "; throttling on write round trips alone");
-        m_probe.reset();
       }
     }
-    if (std::chrono::steady_clock::now() >= next_judgement) {
+    if (paused) {
+      if (now >= paused_at + m_timing.pause) {
+        end_pause();
+        paused = false;
+        next_judgement = Clock::now() + m_timing.interval;
+      }
+    } else if (now >= next_judgement) {
       judge_interval();
-      next_judgement += k_interval;
+      next_judgement += m_timing.interval;
+      // The probe held the rate back since the last baseline: is the server busier than then?
+      const bool probe_bound = m_rate.count(core::Strain::probe) > m_probe_backoffs_at_baseline;
+      if (m_probe && probe_bound && now >= m_baselined_at + m_timing.rebaseline_every) {
+        paused = true;
+        paused_at = now;
+        m_resume_at.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              (now + m_timing.pause).time_since_epoch())
+                              .count());
+      }
     }
     lock.lock();
   }
+  m_resume_at.store(0);
 }
 
 report::ThrottleReport
@@ -175,6 +231,7 @@ Throttle::finish()
   report.min_rate = m_rate.lowest();
   report.max_rate = m_rate.highest();
   report.probe_idle_ms = m_probe_idle_ms;
+  report.rebaselines = m_rebaselines;
   if (const std::optional<std::chrono::nanoseconds> limit = m_rate.probe_limit()) {
     report.probe_limit_ms = static_cast<double>(limit->count()) / 1e6;
   }

@@ -38,6 +38,7 @@ to_json_value(const ThrottleReport& throttle)
                 {"p95", round3(throttle.probe_ms.p95)},
                 {"p99", round3(throttle.probe_ms.p99)}}},
               {"intervals", throttle.intervals},
+              {"rebaselines", throttle.rebaselines},
               {"backoffs",
                {{"latency", throttle.backoffs_latency},
                 {"probe", throttle.backoffs_probe},

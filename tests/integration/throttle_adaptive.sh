@@ -68,7 +68,7 @@ expect_json "$T/out.json" .totals.written 3000
 
 # --- A server near maxmemory: the throttle backs off (memory / evictions), keys still written. ---
 cw_stop_pid "$REDIS_PID"
-start_redis --maxmemory 4mb --maxmemory-policy allkeys-lru
+start_redis --maxmemory 2mb --maxmemory-policy allkeys-lru
 cat >"$T/full.yaml" <<EOF
 version: 1
 targets:
@@ -76,16 +76,16 @@ targets:
 groups:
   - name: full
     pattern: "full:{i}"
-    with: {i: "1..40000"}
+    with: {i: "1..20000"}
     value: {text: "{i}-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}
     throttle: {max_memory: 50%, min_rate: 2000/s}
 EOF
 expect_exit 0 cw run "$T/full.yaml" --progress never
 r=$T/out.json
-expect_json "$r" .totals.written 40000
+expect_json "$r" .totals.written 20000
 expect_json "$r" "($t.backoffs.memory + $t.backoffs.evictions) >= 1" true
 # Backing off took the rate down to (or toward) its floor at least once.
 expect_json "$r" "$t.rate.min < 5000" true
 expect_json "$r" "$t.rate.min >= 2000" true
 evicted=$(rcli info stats | tr -d '\r' | sed -n 's/^evicted_keys://p')
-expect_ge "$evicted" 1 "allkeys-lru evicted keys (40000 keys do not fit in 4mb)"
+expect_ge "$evicted" 1 "allkeys-lru evicted keys (20000 keys do not fit in 2mb)"

@@ -186,6 +186,7 @@ TEST_SUITE("report::json")
     throttle.probe_limit_ms = 0.2;
     throttle.probe_ms = {0.05, 0.15, 0.3};
     throttle.intervals = 40;
+    throttle.rebaselines = 2;
     throttle.backoffs_latency = 1;
     throttle.backoffs_probe = 5;
     throttle.backoffs_memory = 2;
@@ -194,7 +195,8 @@ TEST_SUITE("report::json")
     const Json group = parse(report)["groups"][0];
     CHECK(group["estimated_bytes"].get<std::uint64_t>() == 123456);
     const Json& json = group["targets"][0]["throttle"];
-    CHECK(keys_of(json) == Strings{"rate", "probe_ms", "intervals", "backoffs"});
+    CHECK(keys_of(json) == Strings{"rate", "probe_ms", "intervals", "rebaselines", "backoffs"});
+    CHECK(json["rebaselines"].get<std::uint64_t>() == 2);
     CHECK(json["rate"] == Json::parse(R"({"final": 12000.0, "min": 2500.0, "max": 41000.444})"));
     CHECK(json["probe_ms"]
           == Json::parse(R"({"idle": 0.1, "limit": 0.2, "p50": 0.05, "p95": 0.15, "p99": 0.3})"));

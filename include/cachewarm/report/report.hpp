@@ -47,10 +47,11 @@ struct ThrottleReport {
   double final_rate = 0.0; // keys/s when the group ended
   double min_rate = 0.0;
   double max_rate = 0.0;
-  double probe_idle_ms = 0.0;  // p90 of the PINGs before writing
-  double probe_limit_ms = 0.0; // strain above this
-  LatencySummary probe_ms;     // PINGs while writing
-  std::uint64_t intervals = 0; // control intervals judged
+  double probe_idle_ms = 0.0;    // p90 of the PINGs before writing (or at the last re-baseline)
+  double probe_limit_ms = 0.0;   // strain above this
+  LatencySummary probe_ms;       // PINGs while writing
+  std::uint64_t intervals = 0;   // control intervals judged
+  std::uint64_t rebaselines = 0; // pauses that measured the idle latency again
   std::uint64_t backoffs_latency = 0;
   std::uint64_t backoffs_probe = 0;
   std::uint64_t backoffs_memory = 0;
