@@ -406,7 +406,7 @@ private:
     m_dead.store(true);
   }
 
-  void count_unreachable(WorkerStats& stats, const std::vector<core::Entry>& batch)
+  void count_unreachable(WorkerStats& stats, std::span<const core::Entry> batch)
   {
     std::string error;
     {
@@ -503,9 +503,7 @@ private:
       core::Result<sinks::BatchResult> result = connection.write(slice);
       if (!result) {
         mark_dead(result.error().message);
-        const std::vector<core::Entry> rest(entries.begin() + static_cast<std::ptrdiff_t>(first),
-                                            entries.end());
-        count_unreachable(stats, rest);
+        count_unreachable(stats, std::span(entries).subspan(first));
         return false;
       }
       const std::chrono::nanoseconds took = Clock::now() - started;

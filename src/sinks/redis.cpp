@@ -92,6 +92,13 @@ command(redisContext& context, std::initializer_list<std::string_view> args)
   return ReplyPtr(static_cast<redisReply*>(raw));
 }
 
+// `target main (redis://127.0.0.1:6379/0)`: how messages name a target.
+std::string
+target_label(const RedisOptions& options, const std::string& description)
+{
+  return "target " + options.name + " (" + description + ")";
+}
+
 // The reply to a write command, as the connection's reader records it: writes only need the
 // reply's type, its integer and an error's text, so no redisReply is allocated per key.
 struct ReplySlot {
@@ -104,57 +111,42 @@ struct ReplySlot {
 // compared against NULL (which would mean out of memory).
 char g_recorded = 0;
 
-ReplySlot&
-slot_of(const redisReadTask* task)
+// Records a top-level reply in the reader's slot (elements of an array reply are not looked at).
+void*
+record(const redisReadTask* task, ReplyType type, long long integer, std::string_view error)
 {
-  return *static_cast<ReplySlot*>(task->privdata);
+  if (task->parent == nullptr) {
+    ReplySlot& slot = *static_cast<ReplySlot*>(task->privdata);
+    slot.type = type;
+    slot.integer = integer;
+    slot.text.assign(error);
+  }
+  return &g_recorded;
 }
 
 void*
 record_string(const redisReadTask* task, char* str, std::size_t len)
 {
-  if (task->parent == nullptr) {
-    ReplySlot& slot = slot_of(task);
-    slot.type = reply_type(task->type);
-    if (task->type == REDIS_REPLY_ERROR) {
-      slot.text.assign(str, len);
-    } else {
-      slot.text.clear();
-    }
-  }
-  return &g_recorded;
+  const bool error = task->type == REDIS_REPLY_ERROR;
+  return record(task, reply_type(task->type), 0, error ? std::string_view(str, len) : "");
 }
 
 void*
 record_array(const redisReadTask* task, int /*elements*/)
 {
-  if (task->parent == nullptr) {
-    slot_of(task) = ReplySlot{ReplyType::array, 0, {}};
-  }
-  return &g_recorded;
+  return record(task, ReplyType::array, 0, "");
 }
 
 void*
 record_integer(const redisReadTask* task, long long value)
 {
-  if (task->parent == nullptr) {
-    ReplySlot& slot = slot_of(task);
-    slot.type = ReplyType::integer;
-    slot.integer = value;
-    slot.text.clear();
-  }
-  return &g_recorded;
+  return record(task, ReplyType::integer, value, "");
 }
 
 void*
 record_nil(const redisReadTask* task)
 {
-  if (task->parent == nullptr) {
-    ReplySlot& slot = slot_of(task);
-    slot.type = ReplyType::nil;
-    slot.text.clear();
-  }
-  return &g_recorded;
+  return record(task, ReplyType::nil, 0, "");
 }
 
 void
@@ -201,7 +193,7 @@ private:
   std::string lost_reason() const;
 
   // `target main (redis://127.0.0.1:6379/0)`, for messages.
-  std::string where() const { return "target " + m_options.name + " (" + m_description + ")"; }
+  std::string where() const { return target_label(m_options, m_description); }
 
   const RedisOptions& m_options;
   const RedisAddress& m_address;
@@ -287,8 +279,7 @@ RedisSink::open() const
   core::Result<ContextPtr> context = dial(m_options, m_address);
   if (!context) {
     return core::fail(context.error().code,
-                      "target " + m_options.name + " (" + m_description
-                          + "): " + context.error().message);
+                      target_label(m_options, m_description) + ": " + context.error().message);
   }
   return context;
 }
@@ -361,8 +352,7 @@ core::Result<std::unique_ptr<HealthProbe>>
 RedisSink::probe()
 {
   CW_TRY_ASSIGN(ContextPtr context, open());
-  return std::make_unique<RedisProbe>("target " + m_options.name + " (" + m_description + ")",
-                                      std::move(context));
+  return std::make_unique<RedisProbe>(target_label(m_options, m_description), std::move(context));
 }
 
 bool

@@ -709,20 +709,8 @@ open_postgres_lookup(const std::string& conninfo,
   // Lookups run in implicit transactions: make every one of them read-only.
   CW_TRY(command(*connection, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
   CW_TRY_ASSIGN(Description description, prepare(*connection, k_lookup_statement, sql));
-  if (description.parameters != params.size()) {
-    return core::fail(core::Errc::manifest,
-                      "sql has " + std::to_string(description.parameters)
-                          + " parameter(s) but params lists " + std::to_string(params.size()));
-  }
-  const std::vector<std::string> names = template_names(fields);
-  std::vector<core::BoundTemplate> bound;
-  for (const core::Template& param : params) {
-    core::Result<core::BoundTemplate> one = param.bind(names);
-    if (!one) {
-      return tl::unexpected(core::with_context(one.error(), "param \"" + param.text() + "\""));
-    }
-    bound.push_back(std::move(*one));
-  }
+  CW_TRY_ASSIGN(std::vector<core::BoundTemplate> bound,
+                bind_sql_params(params, description.parameters, fields));
   return std::make_unique<PostgresLookup>(
       std::move(connection), description.bytea.front(), std::move(bound));
 }

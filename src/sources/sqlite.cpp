@@ -244,21 +244,9 @@ open_sqlite_lookup(const std::string& path,
 {
   CW_TRY_ASSIGN(Database database, open_database(path));
   CW_TRY_ASSIGN(Statement statement, prepare(*database, sql));
-  const int expected = sqlite3_bind_parameter_count(statement.get());
-  if (static_cast<std::size_t>(expected) != params.size()) {
-    return core::fail(core::Errc::manifest,
-                      "sql has " + std::to_string(expected) + " parameter(s) but params lists "
-                          + std::to_string(params.size()));
-  }
-  const std::vector<std::string> names = template_names(fields);
-  std::vector<core::BoundTemplate> bound;
-  for (const core::Template& param : params) {
-    core::Result<core::BoundTemplate> one = param.bind(names);
-    if (!one) {
-      return tl::unexpected(core::with_context(one.error(), "param \"" + param.text() + "\""));
-    }
-    bound.push_back(std::move(*one));
-  }
+  const auto placeholders = static_cast<std::size_t>(sqlite3_bind_parameter_count(statement.get()));
+  CW_TRY_ASSIGN(std::vector<core::BoundTemplate> bound,
+                bind_sql_params(params, placeholders, fields));
   return std::make_unique<SqliteLookup>(
       std::move(database), std::move(statement), std::move(bound));
 }

@@ -253,6 +253,28 @@ template_names(std::span<const std::string> fields)
   return names;
 }
 
+core::Result<std::vector<core::BoundTemplate>>
+bind_sql_params(std::span<const core::Template> params,
+                std::size_t placeholders,
+                std::span<const std::string> fields)
+{
+  if (placeholders != params.size()) {
+    return core::fail(core::Errc::manifest,
+                      "sql has " + std::to_string(placeholders) + " parameter(s) but params lists "
+                          + std::to_string(params.size()));
+  }
+  const std::vector<std::string> names = template_names(fields);
+  std::vector<core::BoundTemplate> bound;
+  for (const core::Template& param : params) {
+    core::Result<core::BoundTemplate> one = param.bind(names);
+    if (!one) {
+      return tl::unexpected(core::with_context(one.error(), "param \"" + param.text() + "\""));
+    }
+    bound.push_back(std::move(*one));
+  }
+  return bound;
+}
+
 core::Result<std::unique_ptr<ValueResolver>>
 make_column_value(std::string_view column, std::span<const std::string> fields)
 {

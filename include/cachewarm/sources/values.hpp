@@ -4,6 +4,7 @@
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/sources/source.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,5 +43,13 @@ make_grouped_value(Collection collection,
 
 // The names value templates may use for rows of a source with `fields`: the fields then "key".
 std::vector<std::string> template_names(std::span<const std::string> fields);
+
+// Binds an SQL lookup's `params` to the template names of rows with `fields`, after checking
+// they are as many as the statement's `placeholders`. Errors (Errc::manifest): "sql has N
+// parameter(s) but params lists M", or a param naming an unknown variable.
+core::Result<std::vector<core::BoundTemplate>>
+bind_sql_params(std::span<const core::Template> params,
+                std::size_t placeholders,
+                std::span<const std::string> fields);
 
 } // namespace cachewarm::sources
