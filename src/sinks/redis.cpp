@@ -1,5 +1,7 @@
 #include "cachewarm/sinks/redis.hpp"
 
+#include "redis_detail.hpp"
+
 #include "cachewarm/core/backoff.hpp"
 #include "cachewarm/core/log.hpp"
 #include "cachewarm/sinks/redis_command.hpp"
@@ -26,78 +28,6 @@
 namespace cachewarm::sinks {
 
 namespace {
-
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ContextPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-timeval
-to_timeval(std::chrono::milliseconds duration)
-{
-  timeval tv{};
-  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(duration.count() / 1000);
-  tv.tv_usec = static_cast<decltype(tv.tv_usec)>((duration.count() % 1000) * 1000);
-  return tv;
-}
-
-// strerror(EAGAIN) on glibc: how hiredis 0.14 reports a command timeout.
-constexpr std::string_view k_eagain_text = "Resource temporarily unavailable";
-
-// `30s`, `1500ms`: a duration for messages.
-std::string
-format_ms(std::chrono::milliseconds duration)
-{
-  const auto ms = duration.count();
-  if (ms != 0 && ms % 1000 == 0) {
-    return std::to_string(ms / 1000) + "s";
-  }
-  return std::to_string(ms) + "ms";
-}
-
-ReplyType
-reply_type(int type)
-{
-  switch (type) {
-  case REDIS_REPLY_STRING:
-    return ReplyType::string;
-  case REDIS_REPLY_ARRAY:
-    return ReplyType::array;
-  case REDIS_REPLY_INTEGER:
-    return ReplyType::integer;
-  case REDIS_REPLY_NIL:
-    return ReplyType::nil;
-  case REDIS_REPLY_STATUS:
-    return ReplyType::status;
-  default:
-    return ReplyType::error;
-  }
-}
-
-// Runs one command synchronously during connection set-up.
-core::Result<ReplyPtr>
-command(redisContext& context, std::initializer_list<std::string_view> args)
-{
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  for (std::string_view arg : args) {
-    argv.push_back(arg.data());
-    lens.push_back(arg.size());
-  }
-  void* raw = redisCommandArgv(&context, static_cast<int>(argv.size()), argv.data(), lens.data());
-  if (raw == nullptr) {
-    return core::fail(core::Errc::target_unreachable, context.errstr);
-  }
-  return ReplyPtr(static_cast<redisReply*>(raw));
-}
-
-// `target main (redis://127.0.0.1:6379/0)`: how messages name a target.
-std::string
-target_label(const RedisOptions& options, const std::string& description)
-{
-  return "target " + options.name + " (" + description + ")";
-}
 
 // The reply to a write command, as the connection's reader records it: writes only need the
 // reply's type, its integer and an error's text, so no redisReply is allocated per key.
@@ -172,9 +102,15 @@ public:
   }
 
   core::Result<BatchResult> write(std::span<const core::Entry> batch) override;
+  core::Result<std::uint64_t> remove(std::span<const std::string> keys) override;
 
 private:
   using Clock = std::chrono::steady_clock;
+
+  // Sleeps `duration`, waking every 50 ms to check for a stop request. False if one came.
+  bool wait_unless_stopped(std::chrono::milliseconds duration) const;
+
+  bool stopping() const { return m_options.stop != nullptr && m_options.stop->load(); }
 
   // One round trip: sends the commands of the `pending` entries (indices into `batch`), then
   // reads every reply (one write(2), few read(2)s). Final outcomes are counted in `result`.
@@ -225,53 +161,6 @@ private:
   RedisAddress m_address;
   std::string m_description;
 };
-
-// Opens, authenticates and selects the database. Messages say what failed but not where (the
-// callers prefix the target) and never include the password.
-core::Result<ContextPtr>
-dial(const RedisOptions& options, const RedisAddress& address)
-{
-  const timeval connect_timeout = to_timeval(options.connect_timeout);
-  redisContext* raw =
-      address.is_unix
-          ? redisConnectUnixWithTimeout(address.path.c_str(), connect_timeout)
-          : redisConnectWithTimeout(address.host.c_str(), address.port, connect_timeout);
-  ContextPtr context(raw, &redisFree);
-  if (!context) {
-    return core::fail(core::Errc::target_unreachable, "cannot allocate a connection");
-  }
-  if (context->err != 0) {
-    return core::fail(core::Errc::target_unreachable, context->errstr);
-  }
-  redisSetTimeout(context.get(), to_timeval(options.command_timeout));
-  if (!address.is_unix) {
-    redisEnableKeepAlive(context.get());
-  }
-  if (!address.password.empty()) {
-    CW_TRY_ASSIGN(ReplyPtr reply,
-                  address.user.empty()
-                      ? command(*context, {"AUTH", address.password})
-                      : command(*context, {"AUTH", address.user, address.password}));
-    if (reply->type == REDIS_REPLY_ERROR) {
-      return core::fail(core::Errc::target_unreachable,
-                        std::string("authentication failed: ") + reply->str);
-    }
-  }
-  if (address.db != 0) {
-    const std::string db = std::to_string(address.db);
-    CW_TRY_ASSIGN(ReplyPtr reply, command(*context, {"SELECT", db}));
-    if (reply->type == REDIS_REPLY_ERROR) {
-      return core::fail(core::Errc::target_unreachable, "SELECT " + db + " failed: " + reply->str);
-    }
-  }
-  // A PING proves the connection is usable (and surfaces NOAUTH when a password is required,
-  // LOADING while a restarted server reads its data back).
-  CW_TRY_ASSIGN(ReplyPtr pong, command(*context, {"PING"}));
-  if (pong->type == REDIS_REPLY_ERROR) {
-    return core::fail(core::Errc::target_unreachable, pong->str);
-  }
-  return context;
-}
 
 core::Result<ContextPtr>
 RedisSink::open() const
@@ -495,14 +384,64 @@ RedisConnection::write(std::span<const core::Entry> batch)
                         where() + ": connection lost: " + reason + " (gave up after "
                             + format_ms(budget) + ")");
     }
-    std::this_thread::sleep_for(std::min(m_backoff.next(), budget - elapsed));
+    if (!wait_unless_stopped(std::min(m_backoff.next(), budget - elapsed))) {
+      return core::fail(core::Errc::interrupted,
+                        where() + ": stopped while waiting for the target to recover");
+    }
   }
+}
+
+bool
+RedisConnection::wait_unless_stopped(std::chrono::milliseconds duration) const
+{
+  constexpr std::chrono::milliseconds k_tick{50};
+  const Clock::time_point until = Clock::now() + duration;
+  for (Clock::time_point now = Clock::now(); now < until; now = Clock::now()) {
+    if (stopping()) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(k_tick, until - now));
+  }
+  return !stopping();
+}
+
+core::Result<std::uint64_t>
+RedisConnection::remove(std::span<const std::string> keys)
+{
+  if (!m_context) {
+    CW_TRY_ASSIGN(ContextPtr context, dial(m_options, m_address));
+    adopt(std::move(context));
+  }
+  m_out.clear();
+  for (const std::string& key : keys) {
+    append_delete_command(m_out, key);
+  }
+  std::uint64_t removed = 0;
+  bool sent = redisAppendFormattedCommand(m_context.get(), m_out.data(), m_out.size()) == REDIS_OK;
+  for (std::size_t i = 0; sent && i < keys.size(); ++i) {
+    void* recorded = nullptr;
+    sent = redisGetReply(m_context.get(), &recorded) == REDIS_OK && recorded != nullptr;
+    if (sent && m_slot.type == ReplyType::integer && m_slot.integer > 0) {
+      removed += static_cast<std::uint64_t>(m_slot.integer);
+    }
+  }
+  if (!sent) {
+    const std::string reason = lost_reason();
+    m_context.reset();
+    return core::fail(core::Errc::target_unreachable, where() + ": " + reason);
+  }
+  return removed;
 }
 
 // --- Dry run -------------------------------------------------------------------------------
 
 class DryRunConnection final : public SinkConnection {
 public:
+  core::Result<std::uint64_t> remove(std::span<const std::string> /*keys*/) override
+  {
+    return 0; // a dry run wrote nothing
+  }
+
   core::Result<BatchResult> write(std::span<const core::Entry> batch) override
   {
     BatchResult result;

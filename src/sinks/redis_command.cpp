@@ -62,6 +62,14 @@ element_count(const core::Value& value)
 } // namespace
 
 void
+append_delete_command(std::string& out, std::string_view key)
+{
+  append_header(out, '*', 2);
+  append_bulk(out, "DEL");
+  append_bulk(out, key);
+}
+
+void
 append_write_command(std::string& out, const core::Entry& entry)
 {
   std::array<char, 24> ttl_digits{};

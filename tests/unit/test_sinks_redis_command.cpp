@@ -17,6 +17,7 @@ using cachewarm::core::HashValue;
 using cachewarm::core::ListValue;
 using cachewarm::core::SetValue;
 using cachewarm::core::ZSetValue;
+using cachewarm::sinks::append_delete_command;
 using cachewarm::sinks::append_write_command;
 using cachewarm::sinks::ClassifiedReply;
 using cachewarm::sinks::classify_reply;
@@ -93,6 +94,13 @@ contains(std::string_view text, std::string_view part)
 
 TEST_SUITE("sinks::redis_command")
 {
+  TEST_CASE("a delete is DEL key, binary-safe")
+  {
+    std::string resp;
+    append_delete_command(resp, std::string_view("a\r\nb\0c", 6));
+    CHECK(decode(resp) == Strings{"DEL", std::string("a\r\nb\0c", 6)});
+  }
+
   TEST_CASE("a string entry without TTL is SET key value")
   {
     CHECK(build(string_entry("user:1", "ada", 0ms, false)) == Strings{"SET", "user:1", "ada"});

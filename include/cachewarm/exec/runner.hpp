@@ -1,6 +1,6 @@
 #pragma once
 
-#include "cachewarm/exec/checkpoint.hpp"
+#include "cachewarm/exec/run_options.hpp"
 #include "cachewarm/manifest/manifest.hpp"
 #include "cachewarm/plan/plan.hpp"
 #include "cachewarm/plan/schedule.hpp"
@@ -13,24 +13,6 @@
 #include <vector>
 
 namespace cachewarm::exec {
-
-// Live counters for a progress display, updated by the runner's threads.
-struct Progress {
-  std::atomic<std::size_t> group_index{0}; // index into Plan::groups
-  std::atomic<std::uint64_t> done{0};      // keys written, skipped or failed in this group
-  std::atomic<std::uint64_t> total{0};     // expected keys x targets for this group, 0 if unknown
-};
-
-struct RunOptions {
-  bool dry_run = false;                    // resolve everything, write nothing, connect nowhere
-  const std::atomic<bool>* stop = nullptr; // set by SIGINT/SIGTERM: finish in-flight batches, stop
-  Progress* progress = nullptr;            // optional
-  Checkpoint* checkpoint = nullptr;        // --resume: skip what an earlier run finished
-  std::uint64_t max_value_size = 64 * 1024 * 1024; // bigger values fail as `too_large`
-  // --max-memory-use: a group whose estimated memory would take a target with maxmemory past
-  // this fraction of it is cut (its keys fail as `memory_limit`) instead of evicting live data.
-  std::optional<double> max_memory_use;
-};
 
 // What a run ended as, besides the report.
 enum class Outcome {
@@ -59,7 +41,19 @@ CheckResult check(const manifest::Manifest& manifest, const plan::Plan& plan);
 // source through its value resolver into a bounded queue per target, drained by `concurrency`
 // workers per target that write pipelined batches under a shared token bucket.
 // On setup_failed the report's `error` holds every problem, one per line.
+// A stop request makes run() stop feeding batches, let in-flight ones finish (a target riding out
+// a fault gives up its wait) and return Outcome::interrupted with the report of what was done.
 RunResult
 run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions& options);
+
+// The report of a run that was refused before it started (another run holds the lock): every
+// group of `plan` with `ran: false`, due groups with the reason "not started: " + `why`, the
+// others with their plan reason; `error` is `why` and the status `failed`.
+report::Report
+refused_report(const manifest::Manifest& manifest, const plan::Plan& plan, const std::string& why);
+
+// Why a group with a deadline must not start at `now` (the plan's clock): the deadline passed,
+// or its known key count at its rate cannot be written in the time left. nullopt: start it.
+std::optional<std::string> deadline_cut(const plan::GroupPlan& group, plan::Instant now);
 
 } // namespace cachewarm::exec

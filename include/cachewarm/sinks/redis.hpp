@@ -3,6 +3,7 @@
 #include "cachewarm/core/result.hpp"
 #include "cachewarm/sinks/sink.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -21,6 +22,9 @@ struct RedisOptions {
   std::chrono::milliseconds reconnect_budget{30000};
   std::chrono::milliseconds reconnect_base{50};
   std::chrono::milliseconds reconnect_cap{2000};
+  // Set by SIGINT/SIGTERM (borrowed, may be null): write() then gives up waiting out a fault
+  // within 50 ms and fails with Errc::interrupted.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // A Redis server reached with hiredis. Errors: Errc::manifest for a malformed URL.

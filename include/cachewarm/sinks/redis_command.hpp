@@ -17,6 +17,10 @@ namespace cachewarm::sinks {
 // Encoding straight into one buffer per batch costs no allocation per key once `out` has grown.
 void append_write_command(std::string& out, const core::Entry& entry);
 
+// Appends to `out` the RESP encoding of `DEL key` (binary-safe); its reply is the number of keys
+// removed (:0 or :1).
+void append_delete_command(std::string& out, std::string_view key);
+
 // Roughly the bytes a Redis server needs to hold `entry`: its key and value rounded up to
 // allocator classes, plus per-key bookkeeping (dict entry, object headers; the expires entry when
 // it has a TTL) and per-element overhead for collections. Calibrated on redis-server 7.0, where a

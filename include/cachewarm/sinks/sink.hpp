@@ -28,8 +28,14 @@ public:
   // Writes `batch` and reports each entry's outcome. Reconnects and resends internally when the
   // connection drops (writes are idempotent). Errors: Errc::target_unreachable when the
   // destination stays unreachable within the reconnect budget; nothing of the batch is then
-  // known to be written.
+  // known to be written. Errc::interrupted when a stop request ended the wait for a fault to
+  // pass; the batch is then partly written, at most.
   virtual core::Result<BatchResult> write(std::span<const core::Entry> batch) = 0;
+
+  // Deletes `keys` (a clean-up after the fact, e.g. a collection found to be partial) in one
+  // round trip and returns how many of them existed. No retries. Errors:
+  // Errc::target_unreachable when the connection fails.
+  virtual core::Result<std::uint64_t> remove(std::span<const std::string> keys) = 0;
 };
 
 // The destination's own figures (for Redis: INFO), for throttling and the memory pre-flight.

@@ -1,0 +1,349 @@
+#include "cachewarm/exec/open_group.hpp"
+
+#include "cachewarm/core/assert.hpp"
+#include "cachewarm/core/template.hpp"
+#include "cachewarm/manifest/diagnostic.hpp"
+#include "cachewarm/sinks/redis.hpp"
+#include "cachewarm/sources/generated.hpp"
+#include "cachewarm/sources/http.hpp"
+#include "cachewarm/sources/key_lists.hpp"
+#include "cachewarm/sources/postgres.hpp"
+#include "cachewarm/sources/sqlite.hpp"
+#include "cachewarm/sources/values.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+namespace cachewarm::exec {
+
+namespace {
+
+std::string
+located(const manifest::Manifest& manifest, manifest::Location loc, const std::string& message)
+{
+  return manifest::Diagnostic{manifest.path, loc, message}.to_string();
+}
+
+sources::HttpOptions
+http_options(const manifest::SourceSpec& source)
+{
+  sources::HttpOptions options;
+  options.name = source.name;
+  options.base_url = source.http.base_url;
+  options.headers = source.http.headers;
+  options.timeout = source.http.timeout;
+  options.connect_timeout = source.http.connect_timeout;
+  options.concurrency = source.http.concurrency;
+  options.rate_per_second = source.http.rate.per_second;
+  options.retries = source.http.retries;
+  options.max_body = source.http.max_body;
+  return options;
+}
+
+sources::KeyListFormat
+key_list_format(manifest::KeyFormat format)
+{
+  switch (format) {
+  case manifest::KeyFormat::lines:
+    return sources::KeyListFormat::lines;
+  case manifest::KeyFormat::jsonl:
+    return sources::KeyListFormat::jsonl;
+  case manifest::KeyFormat::csv:
+    return sources::KeyListFormat::csv;
+  case manifest::KeyFormat::json:
+    return sources::KeyListFormat::json;
+  case manifest::KeyFormat::sitemap:
+    return sources::KeyListFormat::sitemap;
+  }
+  return sources::KeyListFormat::lines;
+}
+
+// The source a group's query or lookup names; validation guarantees it exists.
+const manifest::SourceSpec&
+named_source(const manifest::Manifest& manifest, const std::string& name)
+{
+  const manifest::SourceSpec* source = manifest.find_source(name);
+  CW_ASSERT(source != nullptr);
+  return *source;
+}
+
+core::Result<std::vector<core::Template>>
+parse_templates(const std::vector<std::string>& texts)
+{
+  std::vector<core::Template> templates;
+  for (const std::string& text : texts) {
+    CW_TRY_ASSIGN(core::Template parsed, core::Template::parse(text));
+    templates.push_back(std::move(parsed));
+  }
+  return templates;
+}
+
+// The group's key source (keys, pattern, query or keys_from), opened.
+core::Result<std::unique_ptr<sources::KeySource>>
+open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& group)
+{
+  if (!group.keys.empty()) {
+    return sources::make_literal_keys(group.keys);
+  }
+  if (!group.pattern.empty()) {
+    CW_TRY_ASSIGN(const core::Template pattern, core::Template::parse(group.pattern));
+    std::vector<sources::Dimension> dimensions;
+    for (const manifest::PatternVar& var : group.with) {
+      sources::Dimension dimension;
+      dimension.name = var.name;
+      if (var.range) {
+        const manifest::Range range = *var.range;
+        dimension.size = range.size();
+        dimension.value_at = [range](std::uint64_t i, std::string& out) { out = range.at(i); };
+      } else {
+        dimension.size = var.values.size();
+        dimension.value_at = [values = var.values](std::uint64_t i, std::string& out) {
+          out = values[i];
+        };
+      }
+      dimensions.push_back(std::move(dimension));
+    }
+    return sources::make_pattern_keys(pattern, std::move(dimensions));
+  }
+  if (group.query) {
+    const manifest::SourceSpec& source = named_source(manifest, group.query->source);
+    CW_TRY_ASSIGN(const core::Template key, core::Template::parse(group.key));
+    if (source.kind == manifest::SourceKind::postgres) {
+      return sources::open_postgres_query(source.postgres, group.query->sql, key);
+    }
+    return sources::open_sqlite_query(source.sqlite_path, group.query->sql, key);
+  }
+  CW_ASSERT(group.keys_from.has_value());
+  const manifest::KeysFromSpec& from = *group.keys_from;
+  sources::KeyListOptions options;
+  options.format = key_list_format(from.format);
+  options.field = from.field;
+  if (!group.key.empty()) {
+    CW_TRY_ASSIGN(core::Template key, core::Template::parse(group.key));
+    options.key = std::move(key);
+  }
+  if (!from.file.empty()) {
+    return sources::open_key_file(from.file, options);
+  }
+  const manifest::SourceSpec& source = named_source(manifest, from.source);
+  const sources::HttpOptions http = http_options(source);
+  CW_TRY_ASSIGN(std::string document, sources::http_fetch(http, from.get));
+  // Messages name the path without its query string, which may hold a credential.
+  const std::string path = from.get.substr(0, from.get.find('?'));
+  return sources::parse_key_document(
+      std::move(document), "http " + source.name + " GET " + path, options);
+}
+
+// The group's value resolver for rows with `fields`, opened.
+core::Result<std::unique_ptr<sources::ValueResolver>>
+open_value_resolver(const manifest::Manifest& manifest,
+                    const manifest::ValueSpec& value,
+                    const std::vector<std::string>& fields)
+{
+  switch (value.kind) {
+  case manifest::ValueKind::column:
+    return sources::make_column_value(value.column, fields);
+  case manifest::ValueKind::hash:
+    return sources::make_hash_value(value.hash_columns, fields);
+  case manifest::ValueKind::text: {
+    CW_TRY_ASSIGN(const core::Template text, core::Template::parse(value.text));
+    return sources::make_text_value(text, fields);
+  }
+  case manifest::ValueKind::lookup_sql: {
+    CW_TRY_ASSIGN(const std::vector<core::Template> params, parse_templates(value.params));
+    const manifest::SourceSpec& source = named_source(manifest, value.source);
+    if (source.kind == manifest::SourceKind::postgres) {
+      return sources::open_postgres_lookup(source.postgres, value.sql, params, fields);
+    }
+    return sources::open_sqlite_lookup(source.sqlite_path, value.sql, params, fields);
+  }
+  case manifest::ValueKind::lookup_http: {
+    CW_TRY_ASSIGN(const core::Template get, core::Template::parse(value.get));
+    const manifest::SourceSpec& source = named_source(manifest, value.source);
+    return sources::open_http_lookup(
+        http_options(source), get, value.json_pointer, value.hash_from_json, fields);
+  }
+  case manifest::ValueKind::set:
+    return sources::make_grouped_value(sources::Collection::set, value.member, {}, fields);
+  case manifest::ValueKind::zset:
+    return sources::make_grouped_value(
+        sources::Collection::zset, value.member, value.score, fields);
+  case manifest::ValueKind::list:
+    return sources::make_grouped_value(sources::Collection::list, value.member, {}, fields);
+  }
+  return core::fail(core::Errc::internal, "unknown value kind");
+}
+
+// Opens the group's key source and value resolver. Errors carry the manifest location.
+core::Result<PreparedGroup>
+prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_plan)
+{
+  const manifest::GroupSpec& group = *group_plan.spec;
+  const std::string where = "group \"" + group.name + "\"";
+  auto error_at = [&](manifest::Location loc, const core::Error& error) {
+    return tl::unexpected(
+        core::Error{error.code, located(manifest, loc, where + ": " + error.message)});
+  };
+  PreparedGroup prepared;
+  prepared.plan = &group_plan;
+  core::Result<std::unique_ptr<sources::KeySource>> keys = open_key_source(manifest, group);
+  if (!keys) {
+    return error_at(group.query       ? group.query->loc
+                    : group.keys_from ? group.keys_from->loc
+                                      : group.keys_loc,
+                    keys.error());
+  }
+  prepared.keys = std::move(*keys);
+  core::Result<std::unique_ptr<sources::ValueResolver>> values =
+      open_value_resolver(manifest, *group.value, prepared.keys->fields());
+  if (!values) {
+    return error_at(group.value->loc, values.error());
+  }
+  prepared.values = std::move(*values);
+  return prepared;
+}
+
+// The sink of one target: its URL is checked even in a dry run, so a dry run proves the manifest
+// would run.
+core::Result<std::unique_ptr<sinks::Sink>>
+open_sink(const manifest::TargetSpec& spec, const SetUpOptions& options)
+{
+  sinks::RedisOptions redis;
+  redis.name = spec.name;
+  redis.url = spec.url;
+  redis.connect_timeout = spec.connect_timeout;
+  redis.command_timeout = spec.command_timeout;
+  redis.reconnect_budget = spec.reconnect_budget;
+  redis.stop = options.stop;
+  CW_TRY_ASSIGN(std::unique_ptr<sinks::Sink> sink, sinks::make_redis_sink(redis));
+  if (options.dry_run) {
+    return sinks::make_dry_run_sink(spec.name, sink->describe());
+  }
+  return sink;
+}
+
+// Why `group` cannot be resumed, if it cannot: --resume skips the rows an earlier run finished by
+// their position, which only names the same rows when the query orders them.
+std::optional<std::string>
+resume_problem(const manifest::Manifest& manifest, const manifest::GroupSpec& group)
+{
+  const manifest::ValueKind kind = group.value->kind;
+  const bool collection = kind == manifest::ValueKind::set || kind == manifest::ValueKind::zset
+                          || kind == manifest::ValueKind::list;
+  if (!group.query || collection || has_outer_order_by(group.query->sql)) {
+    return std::nullopt; // other sources keep their order; collections restart from the top
+  }
+  return located(manifest,
+                 group.query->loc,
+                 "group \"" + group.name
+                     + "\": --resume needs the query's rows in a stable order (it skips the rows "
+                       "an earlier run finished by position): add an ORDER BY on a unique key");
+}
+
+} // namespace
+
+SetUp
+set_up(const manifest::Manifest& manifest, const plan::Plan& plan, const SetUpOptions& options)
+{
+  SetUp setup;
+  for (const plan::GroupPlan& group : plan.groups) {
+    if (!group.run) {
+      continue; // not due: its targets need not be reachable, its sources not readable
+    }
+    for (const manifest::TargetSpec* spec : group.targets) {
+      const bool known = std::any_of(setup.targets.begin(),
+                                     setup.targets.end(),
+                                     [&](const TargetState& t) { return t.spec == spec; });
+      if (known) {
+        continue;
+      }
+      TargetState target;
+      target.spec = spec;
+      core::Result<std::unique_ptr<sinks::Sink>> sink = open_sink(*spec, options);
+      if (sink) {
+        target.sink = std::move(*sink);
+      } else {
+        setup.problems.push_back(located(manifest, spec->loc, sink.error().message));
+      }
+      setup.targets.push_back(std::move(target));
+    }
+  }
+  for (const plan::GroupPlan& group : plan.groups) {
+    if (!group.run) {
+      continue;
+    }
+    if (options.resume) {
+      if (std::optional<std::string> problem = resume_problem(manifest, *group.spec)) {
+        setup.problems.push_back(std::move(*problem));
+        continue;
+      }
+    }
+    core::Result<PreparedGroup> ready = prepare_group(manifest, group);
+    if (!ready) {
+      setup.source_unreachable =
+          setup.source_unreachable || ready.error().code == core::Errc::source;
+      setup.problems.push_back(ready.error().message);
+      continue;
+    }
+    setup.groups.push_back(std::move(*ready));
+  }
+  return setup;
+}
+
+bool
+has_outer_order_by(std::string_view sql)
+{
+  // A small scanner, not a parser: words at depth 0 outside literals and comments.
+  int depth = 0;
+  std::string previous; // the last word seen at depth 0, upper-cased
+  std::size_t i = 0;
+  auto skip_quoted = [&](char quote) {
+    for (++i; i < sql.size(); ++i) {
+      if (sql[i] == quote) {
+        if (i + 1 < sql.size() && sql[i + 1] == quote) {
+          ++i; // a doubled quote inside the literal
+          continue;
+        }
+        break;
+      }
+    }
+    ++i;
+  };
+  while (i < sql.size()) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"' || c == '`') {
+      skip_quoted(c);
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      i = std::min(sql.find('\n', i), sql.size());
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
+      const std::size_t end = sql.find("*/", i + 2);
+      i = end == std::string_view::npos ? sql.size() : end + 2;
+    } else if (c == '(' || c == ')') {
+      depth += c == '(' ? 1 : (depth > 0 ? -1 : 0);
+      previous.clear();
+      ++i;
+    } else if (std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_') {
+      std::string word;
+      while (i < sql.size()
+             && (std::isalnum(static_cast<unsigned char>(sql[i])) != 0 || sql[i] == '_')) {
+        word += static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i])));
+        ++i;
+      }
+      if (depth == 0) {
+        if (word == "BY" && previous == "ORDER") {
+          return true;
+        }
+        previous = std::move(word);
+      }
+    } else {
+      if (std::isspace(static_cast<unsigned char>(c)) == 0) {
+        previous.clear();
+      }
+      ++i;
+    }
+  }
+  return false;
+}
+
+} // namespace cachewarm::exec

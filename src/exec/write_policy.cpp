@@ -1,0 +1,41 @@
+#include "cachewarm/exec/write_policy.hpp"
+
+#include <limits>
+
+namespace cachewarm::exec {
+
+WritePolicy::WritePolicy(std::chrono::milliseconds ttl,
+                         manifest::Jitter jitter,
+                         bool only_missing,
+                         std::uint64_t seed)
+    : m_ttl(ttl)
+    , m_only_missing(only_missing)
+    , m_random(seed)
+{
+  // In double, then clamped: huge TTLs times a fraction must not overflow int64.
+  const std::int64_t ms = m_ttl.count();
+  const double spread =
+      static_cast<double>(jitter.absolute.count()) + static_cast<double>(ms) * jitter.fraction;
+  const double ceiling = ms > 0 ? static_cast<double>(ms - 1) : 0.0;
+  m_spread =
+      spread >= ceiling ? static_cast<std::int64_t>(ceiling) : static_cast<std::int64_t>(spread);
+}
+
+void
+WritePolicy::apply(core::Entry& entry)
+{
+  entry.only_missing = m_only_missing;
+  entry.ttl = m_ttl;
+  if (m_ttl.count() > 0 && m_spread > 0) {
+    std::uniform_int_distribution<std::int64_t> offset(-m_spread, m_spread);
+    const std::int64_t shift = offset(m_random);
+    const std::int64_t ttl = m_ttl.count();
+    // Saturate instead of overflowing (Redis then refuses an absurd expiry for that key).
+    entry.ttl = std::chrono::milliseconds(
+        shift > 0 && ttl > std::numeric_limits<std::int64_t>::max() - shift
+            ? std::numeric_limits<std::int64_t>::max()
+            : ttl + shift);
+  }
+}
+
+} // namespace cachewarm::exec
