@@ -1,6 +1,7 @@
 #include "cachewarm/cli/cli.hpp"
 
 #include "commands.hpp"
+#include "output.hpp"
 
 #include "cachewarm/core/log.hpp"
 #include "cachewarm/exec/run_lock.hpp"
@@ -42,7 +43,8 @@ constexpr int k_exit_keys_failed = 1;
 constexpr int k_exit_usage = 2;
 constexpr int k_exit_unreachable = 3;
 constexpr int k_exit_internal = 70;
-constexpr int k_exit_locked = 75; // EX_TEMPFAIL: another run of the manifest is in progress
+constexpr int k_exit_report_lost = 74; // EX_IOERR: the report could not be written
+constexpr int k_exit_locked = 75;      // EX_TEMPFAIL: another run of the manifest is in progress
 constexpr int k_exit_interrupted = 130;
 
 std::atomic<bool> g_stop{false};
@@ -124,34 +126,6 @@ print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics)
 {
   const std::string text = manifest::to_string(diagnostics);
   std::fwrite(text.data(), 1, text.size(), stderr);
-}
-
-// Writes `text` to `path` atomically: a temporary file in the same directory, fsync, rename.
-bool
-write_file_atomically(const std::string& path, const std::string& text)
-{
-  const std::string temporary = path + ".tmp." + std::to_string(getpid());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return false;
-  }
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return false;
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    ::unlink(temporary.c_str());
-    return false;
-  }
-  return true;
 }
 
 // Redraws one status line on stderr while a run is going on (--progress).
@@ -262,24 +236,122 @@ exit_code_for(const exec::RunResult& result, std::optional<double> fail_under)
   return percent < *fail_under ? k_exit_keys_failed : k_exit_ok;
 }
 
-int
-command_run(const RunArgs& args)
+// The plan options a run's command line asks for. Errors: Errc::usage naming the option.
+core::Result<plan::PlanOptions>
+plan_options(const RunArgs& args)
 {
-  core::configure_log(args.log_format == "json" ? core::LogFormat::json : core::LogFormat::text,
-                      core::LogLevel::info);
   plan::PlanOptions options;
   options.groups = args.groups;
   options.concurrency = args.concurrency;
   options.batch = args.batch;
   options.due = args.due;
   core::Result<plan::Instant> now = evaluation_instant(args.at);
-  core::Result<std::chrono::minutes> window = parse_window(args.window);
-  if (!now || !window) {
-    print_error(!now ? "--at: " + now.error().message : window.error().message);
+  if (!now) {
+    return core::fail(core::Errc::usage, "--at: " + now.error().message);
+  }
+  CW_TRY_ASSIGN(options.window, parse_window(args.window));
+  options.now = *now;
+  if (!args.rate.empty()) {
+    core::Result<manifest::Rate> rate = manifest::parse_rate(args.rate);
+    if (!rate) {
+      return core::fail(core::Errc::usage, "--rate: " + rate.error().message);
+    }
+    options.rate = *rate;
+  }
+  return options;
+}
+
+// Writes the report to --report (if given) and stdout. A report that cannot be written turns a
+// success (0) or a keys-failed outcome (1) into 74: a run nobody can read about did not succeed.
+int
+emit_report(const report::Report& report, const std::string& report_file, int code)
+{
+  const std::string json = report::to_json(report) + "\n";
+  bool lost = false;
+  if (!report_file.empty()) {
+    core::Result<void> written = write_report_file(report_file, json);
+    if (!written) {
+      print_error("--report " + report_file + ": " + written.error().message);
+      lost = true;
+    }
+  }
+  core::Result<void> printed = write_stdout(json);
+  if (!printed) {
+    print_error(printed.error().message);
+    lost = true;
+  }
+  return lost && (code == k_exit_ok || code == k_exit_keys_failed) ? k_exit_report_lost : code;
+}
+
+// Logs why the run failed as a whole (one problem per line) and the closing status line.
+void
+log_outcome(const report::Report& report)
+{
+  std::string_view errors = report.error;
+  while (!errors.empty()) {
+    const std::size_t end = errors.find('\n');
+    core::log(core::LogLevel::error, errors.substr(0, end));
+    errors = end == std::string_view::npos ? std::string_view() : errors.substr(end + 1);
+  }
+  const report::Totals& totals = report.totals;
+  core::log(core::LogLevel::info,
+            std::string("status ") + std::string(report::to_string(report.status)) + ": written "
+                + std::to_string(totals.written) + ", skipped " + std::to_string(totals.skipped)
+                + ", failed " + std::to_string(totals.failed) + " of "
+                + std::to_string(totals.planned) + " planned");
+}
+
+// --resume: opens the state file of this manifest. Errors: Errc::usage with --dry-run, else
+// the state file's errors.
+core::Result<exec::Checkpoint>
+open_checkpoint(const RunArgs& args)
+{
+  if (args.dry_run) {
+    return core::fail(core::Errc::usage,
+                      "--resume cannot be combined with --dry-run (a dry run records no progress)");
+  }
+  CW_TRY_ASSIGN(const std::string digest, exec::digest_file(args.manifest));
+  return exec::Checkpoint::open(args.resume, args.manifest, digest);
+}
+
+// Runs the plan with a progress line when asked for; returns the run's result.
+exec::RunResult
+execute(const RunArgs& args,
+        const manifest::Manifest& manifest,
+        const plan::Plan& plan,
+        exec::Checkpoint* checkpoint,
+        std::size_t max_value_size)
+{
+  install_signal_handlers();
+  exec::Progress progress;
+  exec::RunOptions options;
+  options.checkpoint = checkpoint;
+  options.max_value_size = max_value_size;
+  if (args.max_memory_use) {
+    options.max_memory_use = *args.max_memory_use / 100.0;
+  }
+  options.dry_run = args.dry_run;
+  options.stop = &g_stop;
+  options.progress = &progress;
+  const bool show_progress =
+      args.progress == "always" || (args.progress == "auto" && isatty(STDERR_FILENO) == 1);
+  std::optional<ProgressLine> line;
+  if (show_progress) {
+    line.emplace(plan, progress);
+  }
+  return exec::run(manifest, plan, options);
+}
+
+int
+command_run(const RunArgs& args)
+{
+  core::configure_log(args.log_format == "json" ? core::LogFormat::json : core::LogFormat::text,
+                      core::LogLevel::info);
+  core::Result<plan::PlanOptions> options = plan_options(args);
+  if (!options) {
+    print_error(options.error().message);
     return k_exit_usage;
   }
-  options.now = *now;
-  options.window = *window;
   core::Result<std::size_t> max_value_size = manifest::parse_size(args.max_value_size);
   if (!max_value_size || *max_value_size == 0) {
     print_error("--max-value-size: "
@@ -287,15 +359,6 @@ command_run(const RunArgs& args)
                                   : max_value_size.error().message));
     return k_exit_usage;
   }
-  if (!args.rate.empty()) {
-    core::Result<manifest::Rate> rate = manifest::parse_rate(args.rate);
-    if (!rate) {
-      print_error("--rate: " + rate.error().message);
-      return k_exit_usage;
-    }
-    options.rate = *rate;
-  }
-
   const manifest::LoadResult loaded =
       manifest::load_manifest(args.manifest, manifest::process_env());
   if (!loaded.manifest) {
@@ -304,7 +367,7 @@ command_run(const RunArgs& args)
     return k_exit_usage;
   }
   const manifest::Manifest& manifest = *loaded.manifest;
-  const auto plan = plan::make_plan(manifest, options);
+  const auto plan = plan::make_plan(manifest, *options);
   if (!plan) {
     print_diagnostics(plan.error());
     print_error("nothing was written");
@@ -319,7 +382,13 @@ command_run(const RunArgs& args)
     core::Result<exec::RunLock> acquired = exec::RunLock::acquire(lock_path);
     if (!acquired) {
       print_error(acquired.error().message);
-      return acquired.error().code == core::Errc::locked ? k_exit_locked : k_exit_usage;
+      if (acquired.error().code != core::Errc::locked) {
+        return k_exit_usage;
+      }
+      // Cron and CI parse stdout: the refusal is a report too.
+      return emit_report(exec::refused_report(manifest, *plan, acquired.error().message),
+                         args.report_file,
+                         k_exit_locked);
     }
     lock.emplace(std::move(*acquired));
   }
@@ -327,14 +396,7 @@ command_run(const RunArgs& args)
   // --resume: what an earlier run of this manifest finished is skipped.
   std::optional<exec::Checkpoint> checkpoint;
   if (!args.resume.empty()) {
-    if (args.dry_run) {
-      print_error("--resume cannot be combined with --dry-run (a dry run records no progress)");
-      return k_exit_usage;
-    }
-    core::Result<std::string> digest = exec::digest_file(args.manifest);
-    core::Result<exec::Checkpoint> opened =
-        digest ? exec::Checkpoint::open(args.resume, args.manifest, *digest)
-               : tl::unexpected(digest.error());
+    core::Result<exec::Checkpoint> opened = open_checkpoint(args);
     if (!opened) {
       print_error(opened.error().message);
       return k_exit_usage;
@@ -342,57 +404,17 @@ command_run(const RunArgs& args)
     checkpoint.emplace(std::move(*opened));
   }
 
-  install_signal_handlers();
-  exec::Progress progress;
-  exec::RunOptions run_options;
-  run_options.checkpoint = checkpoint ? &*checkpoint : nullptr;
-  run_options.max_value_size = *max_value_size;
-  if (args.max_memory_use) {
-    run_options.max_memory_use = *args.max_memory_use / 100.0;
-  }
-  run_options.dry_run = args.dry_run;
-  run_options.stop = &g_stop;
-  run_options.progress = &progress;
-  const bool show_progress =
-      args.progress == "always" || (args.progress == "auto" && isatty(STDERR_FILENO) == 1);
-
-  exec::RunResult result;
-  {
-    std::optional<ProgressLine> line;
-    if (show_progress) {
-      line.emplace(*plan, progress);
-    }
-    result = exec::run(manifest, *plan, run_options);
-  }
+  const exec::RunResult result =
+      execute(args, manifest, *plan, checkpoint ? &*checkpoint : nullptr, *max_value_size);
   if (result.outcome == exec::Outcome::setup_failed) {
     std::fwrite(result.report.error.data(), 1, result.report.error.size(), stderr);
     std::fputc('\n', stderr);
     print_error("nothing was written");
     return k_exit_usage;
   }
-
-  const std::string json = report::to_json(result.report) + "\n";
-  int code = exit_code_for(result, args.fail_under);
-  if (!args.report_file.empty() && !write_file_atomically(args.report_file, json)) {
-    print_error("--report " + args.report_file + ": cannot write: " + std::strerror(errno));
-    code = code == k_exit_ok ? k_exit_keys_failed : code;
-  }
-  if (std::fwrite(json.data(), 1, json.size(), stdout) != json.size() || std::fflush(stdout) != 0) {
-    print_error("cannot write the report to stdout");
-  }
-  // Why the run failed as a whole (unreachable targets or sources), one problem per line.
-  std::string_view errors = result.report.error;
-  while (!errors.empty()) {
-    const std::size_t end = errors.find('\n');
-    core::log(core::LogLevel::error, errors.substr(0, end));
-    errors = end == std::string_view::npos ? std::string_view() : errors.substr(end + 1);
-  }
-  const report::Totals& totals = result.report.totals;
-  core::log(core::LogLevel::info,
-            std::string("status ") + std::string(report::to_string(result.report.status))
-                + ": written " + std::to_string(totals.written) + ", skipped "
-                + std::to_string(totals.skipped) + ", failed " + std::to_string(totals.failed)
-                + " of " + std::to_string(totals.planned) + " planned");
+  const int code =
+      emit_report(result.report, args.report_file, exit_code_for(result, args.fail_under));
+  log_outcome(result.report);
   return code;
 }
 
@@ -448,6 +470,62 @@ command_validate(const std::string& path)
   return k_exit_ok;
 }
 
+// What the command line names that `app` does not know, in words (with the nearest known name),
+// or empty when everything is known and CLI11's own message should be shown: an unknown
+// subcommand, or options the chosen subcommand does not have.
+std::string
+unknown_words(CLI::App& app, int argc, char** argv)
+{
+  if (argc < 2) {
+    return {};
+  }
+  std::vector<std::string> commands;
+  CLI::App* chosen = nullptr;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    commands.push_back(sub->get_name());
+    if (sub->get_name() == argv[1]) {
+      chosen = sub;
+    }
+  }
+  const std::string first = argv[1];
+  auto did_you_mean = [](const std::string& near) {
+    return near.empty() ? std::string() : " (did you mean \"" + near + "\"?)";
+  };
+  if (chosen == nullptr) {
+    if (first.empty() || first[0] == '-') {
+      return {};
+    }
+    return "unknown command \"" + first + "\"" + did_you_mean(nearest(first, commands))
+           + "; commands: " + CLI::detail::join(commands, ", ");
+  }
+  std::vector<std::string> known = {"--help"};
+  std::vector<std::string> shorts = {"-h"};
+  for (const CLI::Option* option : chosen->get_options()) {
+    for (const std::string& name : option->get_lnames()) {
+      known.push_back("--" + name);
+    }
+    for (const std::string& name : option->get_snames()) {
+      shorts.push_back("-" + name);
+    }
+  }
+  std::string message;
+  for (int i = 2; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") {
+      break;
+    }
+    const std::string name = word.substr(0, word.find('='));
+    const bool is_long = name.size() > 2 && name.compare(0, 2, "--") == 0;
+    const bool is_short = name.size() == 2 && name[0] == '-' && name[1] != '-';
+    if ((is_long && std::find(known.begin(), known.end(), name) == known.end())
+        || (is_short && std::find(shorts.begin(), shorts.end(), name) == shorts.end())) {
+      message += (message.empty() ? "" : "; ") + std::string("unknown option ") + name + " for \""
+                 + chosen->get_name() + "\"" + did_you_mean(nearest(name, known));
+    }
+  }
+  return message;
+}
+
 int
 run_cli(int argc, char** argv)
 {
@@ -455,8 +533,8 @@ run_cli(int argc, char** argv)
   app.set_version_flag("--version", std::string("cachewarm ") + CACHEWARM_VERSION);
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 keys failed (see --fail-under), 2 usage or manifest error,\n"
-             "3 target or source unreachable, 70 internal error, 75 another run holds the lock,\n"
-             "130 interrupted.\n"
+             "3 target or source unreachable, 70 internal error, 74 the report could not be\n"
+             "written, 75 another run holds the lock, 130 interrupted.\n"
              "See man cachewarm(1).");
 
   RunArgs run_args;
@@ -529,6 +607,10 @@ run_cli(int argc, char** argv)
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
+    if (const std::string unknown = unknown_words(app, argc, argv); !unknown.empty()) {
+      print_error(unknown + " (see cachewarm --help)");
+      return k_exit_usage;
+    }
     const int code = app.exit(error);
     return code == 0 ? k_exit_ok : k_exit_usage;
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Two runs of one manifest never load at once: while a slow run holds the lock, a second run
-# exits 75 at once with a clear message and writes nothing; once the first is done, a run works.
+# exits 75 at once with a clear message and a report (every group ran: false) and writes nothing; once the first is done, a run works.
 # The lock file is created with mode 0600.
 source "$(dirname "$0")/lib.sh"
 
@@ -34,7 +34,14 @@ expect_eq "$(stat -c %a "$T/run.lock")" 600 "lock file mode"
 expect_exit 75 cw run "$T/m.yaml" -g quick --lock "$T/run.lock"
 expect_contains "$(cat "$T/err.txt")" "another cachewarm run holds $T/run.lock (pid $first)" \
   "the second run says who holds the lock"
-expect_eq "$(cat "$T/out.json")" "" "no report from the refused run"
+# Cron and CI parse stdout: the refusal is a report too, every group ran: false, naming the PID.
+expect_json "$T/out.json" .status failed
+expect_json "$T/out.json" '[.groups[] | select(.ran)] | length' 0
+expect_json "$T/out.json" '.groups | length' 1
+expect_json "$T/out.json" '.groups[] | select(.name == "quick") | .reason' \
+  "not started: another cachewarm run holds $T/run.lock (pid $first)"
+expect_json "$T/out.json" .totals.written 0
+expect_json "$T/out.json" .error "another cachewarm run holds $T/run.lock (pid $first)"
 expect_eq "$(rcli exists quick:1)" 0 "the refused run wrote nothing"
 
 wait "$first"
