@@ -19,11 +19,18 @@ enum class Errc {
   internal,           // a bug (exit 70)
 };
 
+// A failure: its class (which picks the exit code) and a message for a person. Messages are
+// lowercase without a trailing period, say where (`m.yaml:12:5: ...`, `target main (...): ...`),
+// and never contain a secret (passwords, tokens, header values). Each layer that passes an Error
+// up may prefix its own context (with_context).
 struct Error {
   Errc code = Errc::internal;
   std::string message;
 };
 
+// The result of anything that can fail on input or environment (files, YAML, SQL, HTTP, Redis):
+// a T, or the Error saying why not. Only the names std::expected shares are used (and_then,
+// transform, or_else, value_or, tl::unexpected), so a move to std::expected stays a rename.
 template <class T> using Result = tl::expected<T, Error>;
 
 // Builds the error side of a Result: `return core::fail(Errc::io, "x: cannot open");`.

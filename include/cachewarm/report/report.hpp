@@ -68,10 +68,15 @@ struct TargetReport {
   std::optional<ThrottleReport> throttle; // groups with `rate: auto` or `throttle:`
 };
 
+// One group of the plan, as the report shows it (`groups[]`). A group that did not run (not due,
+// cut by its deadline or the memory pre-flight, completed by an earlier resumed run, refused by
+// the lock, interrupted before it started, all targets down) has ran = false, zero counts and
+// its reason; a group that ran counts every key once per target it was meant for, so
+// planned == written + skipped + failed always holds, and `errors` sums to `failed`.
 struct GroupReport {
   std::string name;
   bool ran = false;
-  std::string reason;
+  std::string reason; // why it ran or not, with what happened (`; stopped: ...`, `; resumed ...`)
   std::uint64_t planned = 0; // == written + skipped + failed
   std::uint64_t written = 0;
   std::uint64_t skipped = 0;
@@ -89,6 +94,7 @@ struct GroupReport {
   std::optional<std::uint64_t> estimated_bytes;
 };
 
+// The sums over every group (report::compute_totals), and the write rate over the run's wall time.
 struct Totals {
   std::uint64_t planned = 0;
   std::uint64_t written = 0;
@@ -100,6 +106,10 @@ struct Totals {
 
 enum class Status { ok, partial, failed, interrupted };
 
+// The JSON document `run` prints (report/json.cpp serialises it; field order and names are the
+// contract of DESIGN.md and `cachewarm schema`). Plain data: filled by exec::run (or
+// exec::refused_report), totals and status set last. Never holds a secret: URLs are redacted by
+// the sinks and sources that describe them.
 struct Report {
   static constexpr int k_schema_version = 1;
   std::string version;
