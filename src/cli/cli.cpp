@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "progress_line.hpp"
 
 #include "cachewarm/core/log.hpp"
 #include "cachewarm/exec/run_lock.hpp"
@@ -127,89 +128,6 @@ print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics)
   const std::string text = manifest::to_string(diagnostics);
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
-
-// Redraws one status line on stderr while a run is going on (--progress).
-class ProgressLine {
-public:
-  ProgressLine(const plan::Plan& plan, const exec::Progress& progress)
-      : m_plan(plan)
-      , m_progress(progress)
-      , m_thread([this](std::stop_token stop) { loop(stop); })
-  {}
-
-  ~ProgressLine()
-  {
-    m_thread.request_stop();
-    m_wake.notify_all();
-    m_thread.join();
-    std::fputs("\r\033[K", stderr);
-  }
-
-  ProgressLine(const ProgressLine&) = delete;
-  ProgressLine& operator=(const ProgressLine&) = delete;
-
-private:
-  void loop(const std::stop_token& stop)
-  {
-    std::uint64_t last_done = 0;
-    auto last_time = std::chrono::steady_clock::now();
-    double rate = 0.0;
-    while (!stop.stop_requested()) {
-      {
-        std::unique_lock lock(m_mutex);
-        m_wake.wait_for(
-            lock, std::chrono::milliseconds(250), [&] { return stop.stop_requested(); });
-      }
-      const std::size_t index = m_progress.group_index.load();
-      if (index >= m_plan.groups.size()) {
-        continue;
-      }
-      const std::uint64_t done = m_progress.done.load();
-      const std::uint64_t total = m_progress.total.load();
-      const auto now = std::chrono::steady_clock::now();
-      const double seconds = std::chrono::duration<double>(now - last_time).count();
-      if (seconds > 0.0 && done >= last_done) {
-        rate = 0.7 * rate + 0.3 * static_cast<double>(done - last_done) / seconds;
-      }
-      last_done = done;
-      last_time = now;
-      char line[256];
-      if (total > 0) {
-        const double percent = 100.0 * static_cast<double>(done) / static_cast<double>(total);
-        const int filled = static_cast<int>(percent / 5.0);
-        std::snprintf(line,
-                      sizeof line,
-                      "\r\033[K[%zu/%zu] %s [%-20.*s] %llu/%llu %.0f%% %.0f keys/s",
-                      index + 1,
-                      m_plan.groups.size(),
-                      m_plan.groups[index].spec->name.c_str(),
-                      filled,
-                      "####################",
-                      static_cast<unsigned long long>(done),
-                      static_cast<unsigned long long>(total),
-                      percent,
-                      rate);
-      } else {
-        std::snprintf(line,
-                      sizeof line,
-                      "\r\033[K[%zu/%zu] %s %llu keys %.0f keys/s",
-                      index + 1,
-                      m_plan.groups.size(),
-                      m_plan.groups[index].spec->name.c_str(),
-                      static_cast<unsigned long long>(done),
-                      rate);
-      }
-      std::fputs(line, stderr);
-      std::fflush(stderr);
-    }
-  }
-
-  const plan::Plan& m_plan;
-  const exec::Progress& m_progress;
-  std::mutex m_mutex;
-  std::condition_variable m_wake;
-  std::jthread m_thread;
-};
 
 int
 exit_code_for(const exec::RunResult& result, std::optional<double> fail_under)
