@@ -2,6 +2,7 @@
 
 #include "cachewarm/core/result.hpp"
 #include "cachewarm/core/template.hpp"
+#include "cachewarm/sources/postgres_conninfo.hpp"
 #include "cachewarm/sources/source.hpp"
 
 #include <cstddef>
@@ -37,8 +38,5 @@ open_postgres_lookup(const std::string& conninfo,
                      const std::string& sql,
                      std::span<const core::Template> params,
                      std::span<const std::string> fields);
-
-// `conninfo` with any password replaced by `***` (URI userinfo and `password=` keywords).
-std::string redact_conninfo(std::string_view conninfo);
 
 } // namespace cachewarm::sources
