@@ -12,7 +12,10 @@
 
 namespace cachewarm::sources {
 
-// Value = the row's field `column` (NULL: failure `not_found`).
+// The value resolvers that need no other source: they read the rows themselves, own nothing
+// but their settings, and only read `fields` (the key source's field names) during the call.
+
+// Value = the row's field `column` (NULL: failure `not_found`), moved out of the row.
 // Errors (Errc::manifest): `column "x" is not in the query's columns (a, b)`.
 core::Result<std::unique_ptr<ValueResolver>> make_column_value(std::string_view column,
                                                                std::span<const std::string> fields);
