@@ -1,6 +1,6 @@
 #include "cachewarm/sources/postgres.hpp"
 
-#include "cachewarm/sources/values.hpp"
+#include "sql_detail.hpp"
 
 #include <libpq-fe.h>
 
@@ -11,6 +11,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,165 +28,11 @@ using PgBytes = std::unique_ptr<unsigned char, decltype(&PQfreemem)>;
 
 constexpr Oid k_bytea_oid = 17;
 constexpr const char* k_lookup_statement = "cw_lookup";
-constexpr std::string_view k_redacted = "***";
-
-// --- Conninfo redaction (pure) ----------------------------------------------------------------
-
-bool
-starts_with_nocase(std::string_view text, std::string_view prefix)
-{
-  return text.size() >= prefix.size()
-         && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-              return std::tolower(static_cast<unsigned char>(a))
-                     == std::tolower(static_cast<unsigned char>(b));
-            });
-}
-
-bool
-equals_nocase(std::string_view a, std::string_view b)
-{
-  return a.size() == b.size() && starts_with_nocase(a, b);
-}
-
-bool
-is_uri(std::string_view conninfo)
-{
-  return starts_with_nocase(conninfo, "postgresql://")
-         || starts_with_nocase(conninfo, "postgres://");
-}
 
 bool
 is_space(char c)
 {
   return std::isspace(static_cast<unsigned char>(c)) != 0;
-}
-
-// A part of the conninfo to replace by `replacement` when redacting.
-struct Span {
-  std::size_t pos = 0;
-  std::size_t len = 0;
-  std::string replacement;
-};
-
-std::string redact(std::string_view conninfo);
-
-// The password parts of a libpq URI: the userinfo password (libpq takes the userinfo up to the
-// first '@' before any '/') and `password=` query parameters.
-std::vector<Span>
-uri_password_spans(std::string_view uri)
-{
-  std::vector<Span> spans;
-  const std::size_t authority = uri.find("://") + 3;
-  const std::size_t stop = uri.find_first_of("@/", authority);
-  if (stop != std::string_view::npos && uri[stop] == '@') {
-    const std::size_t colon = uri.find(':', authority);
-    if (colon < stop) {
-      spans.push_back(Span{colon + 1, stop - colon - 1, std::string(k_redacted)});
-    }
-  }
-  const std::size_t query = uri.find('?', authority);
-  if (query == std::string_view::npos) {
-    return spans;
-  }
-  std::size_t pos = query + 1;
-  while (pos <= uri.size()) {
-    std::size_t end = uri.find('&', pos);
-    if (end == std::string_view::npos) {
-      end = uri.size();
-    }
-    const std::string_view param = uri.substr(pos, end - pos);
-    const std::size_t equals = param.find('=');
-    if (equals != std::string_view::npos && equals_nocase(param.substr(0, equals), "password")) {
-      spans.push_back(Span{pos + equals + 1, param.size() - equals - 1, std::string(k_redacted)});
-    }
-    pos = end + 1;
-  }
-  return spans;
-}
-
-// The password values of a `key = value ...` conninfo (values bare or single-quoted, with
-// backslash escapes), plus any dbname that is itself a connection string, redacted in turn.
-std::vector<Span>
-keyword_password_spans(std::string_view text)
-{
-  std::vector<Span> spans;
-  std::size_t pos = 0;
-  const std::size_t size = text.size();
-  while (pos < size) {
-    while (pos < size && is_space(text[pos])) {
-      ++pos;
-    }
-    const std::size_t key_begin = pos;
-    while (pos < size && text[pos] != '=' && !is_space(text[pos])) {
-      ++pos;
-    }
-    const std::string_view key = text.substr(key_begin, pos - key_begin);
-    while (pos < size && is_space(text[pos])) {
-      ++pos;
-    }
-    if (pos >= size || text[pos] != '=') {
-      continue; // malformed (libpq rejects it); nothing that is a value to hide here
-    }
-    ++pos;
-    while (pos < size && is_space(text[pos])) {
-      ++pos;
-    }
-    const std::size_t value_begin = pos;
-    std::string value;
-    if (pos < size && text[pos] == '\'') {
-      ++pos;
-      while (pos < size && text[pos] != '\'') {
-        if (text[pos] == '\\' && pos + 1 < size) {
-          ++pos;
-        }
-        value.push_back(text[pos]);
-        ++pos;
-      }
-      if (pos < size) {
-        ++pos; // closing quote
-      }
-    } else {
-      while (pos < size && !is_space(text[pos])) {
-        if (text[pos] == '\\' && pos + 1 < size) {
-          ++pos;
-        }
-        value.push_back(text[pos]);
-        ++pos;
-      }
-    }
-    const std::size_t value_len = pos - value_begin;
-    if (equals_nocase(key, "password")) {
-      spans.push_back(Span{value_begin, value_len, std::string(k_redacted)});
-    } else if (equals_nocase(key, "dbname")
-               && (value.find('=') != std::string::npos || is_uri(value))) {
-      const std::string inner = redact(value);
-      if (inner != value) {
-        spans.push_back(Span{value_begin, value_len, "'" + inner + "'"});
-      }
-    }
-  }
-  return spans;
-}
-
-std::vector<Span>
-password_spans(std::string_view conninfo)
-{
-  return is_uri(conninfo) ? uri_password_spans(conninfo) : keyword_password_spans(conninfo);
-}
-
-std::string
-redact(std::string_view conninfo)
-{
-  std::string out;
-  out.reserve(conninfo.size());
-  std::size_t copied = 0;
-  for (const Span& span : password_spans(conninfo)) {
-    out.append(conninfo.substr(copied, span.pos - copied));
-    out.append(span.replacement);
-    copied = span.pos + span.len;
-  }
-  out.append(conninfo.substr(copied));
-  return out;
 }
 
 // --- libpq helpers ----------------------------------------------------------------------------
@@ -252,20 +99,10 @@ check_conninfo(const std::string& conninfo)
   char* raw_error = nullptr;
   ConninfoOptions options(PQconninfoParse(conninfo.c_str(), &raw_error), &PQconninfoFree);
   const PgBytes error(reinterpret_cast<unsigned char*>(raw_error), &PQfreemem);
-  const std::string redacted = redact(conninfo);
   if (!options) {
-    std::string detail = first_line(raw_error);
-    for (std::size_t at = detail.find(conninfo); !conninfo.empty() && at != std::string::npos;
-         at = detail.find(conninfo, at + redacted.size())) {
-      detail.replace(at, conninfo.size(), redacted);
-    }
-    for (const Span& span : password_spans(conninfo)) {
-      if (span.len > 0 && detail.find(conninfo.substr(span.pos, span.len)) != std::string::npos) {
-        detail.clear();
-      }
-    }
+    const std::string detail = redact_conninfo_in(first_line(raw_error), conninfo);
     return core::fail(core::Errc::manifest,
-                      "postgres \"" + redacted + "\": invalid connection string"
+                      "postgres \"" + redact_conninfo(conninfo) + "\": invalid connection string"
                           + (detail.empty() ? "" : ": " + detail));
   }
   for (const PQconninfoOption* option = options.get(); option->keyword != nullptr; ++option) {
@@ -311,7 +148,8 @@ open_connection(const std::string& conninfo)
   values.push_back(nullptr);
   Connection connection(PQconnectdbParams(keywords.data(), values.data(), 1), &PQfinish);
   if (!connection) {
-    return core::fail(core::Errc::source, "postgres \"" + redact(conninfo) + "\": out of memory");
+    return core::fail(core::Errc::source,
+                      "postgres \"" + redact_conninfo(conninfo) + "\": out of memory");
   }
   if (PQstatus(connection.get()) != CONNECTION_OK) {
     return core::fail(core::Errc::source,
@@ -391,26 +229,25 @@ cell(const PGresult& result, int row, int column, bool bytea)
   return std::string(reinterpret_cast<const char*>(bytes.get()), size);
 }
 
-// --- Query source -----------------------------------------------------------------------------
+// --- Query cursor -----------------------------------------------------------------------------
 
-class PostgresQuery final : public KeySource {
+// The rows of a server-side cursor, fetched a page of `fetch_size` rows at a time.
+class PostgresCursor final : public detail::RowCursor {
 public:
-  PostgresQuery(Connection connection,
-                Description description,
-                core::BoundTemplate key,
-                std::size_t fetch_size,
-                std::string sql)
+  PostgresCursor(Connection connection,
+                 Description description,
+                 std::size_t fetch_size,
+                 std::string sql)
       : m_connection(std::move(connection))
       , m_endpoint(endpoint(*m_connection))
-      , m_fields(std::move(description.columns))
+      , m_columns(std::move(description.columns))
       , m_bytea(std::move(description.bytea))
-      , m_key(std::move(key))
       , m_fetch_size(fetch_size)
       , m_fetch("FETCH " + std::to_string(fetch_size) + " FROM cw_cursor")
       , m_sql(std::move(sql))
   {}
 
-  const std::vector<std::string>& fields() const override { return m_fields; }
+  const std::vector<std::string>& columns() const override { return m_columns; }
 
   // In the cursor's transaction, so the count is of the very snapshot the rows come from; inside
   // a savepoint, so a failing count leaves the transaction (and the cursor) usable.
@@ -428,42 +265,33 @@ public:
     return static_cast<std::uint64_t>(std::stoull(PQgetvalue(result.get(), 0, 0)));
   }
 
-  core::Result<bool>
-  next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) override
+  core::Result<bool> next_row(std::vector<std::optional<std::string>>& fields) override
   {
-    if (m_done) {
-      return false;
-    }
-    const int columns = static_cast<int>(m_fields.size());
-    for (std::size_t n = 0; n < max; ++n) {
+    if (m_page_row == m_page_rows) {
+      if (!m_last_page) {
+        CW_TRY(fetch());
+      }
       if (m_page_row == m_page_rows) {
-        if (!m_last_page) {
-          CW_TRY(fetch());
-        }
-        if (m_page_row == m_page_rows) {
-          CW_TRY(finish());
-          return false;
-        }
+        CW_TRY(finish());
+        return false;
       }
-      core::Row row;
-      row.fields.reserve(m_fields.size());
-      for (int c = 0; c < columns; ++c) {
-        row.fields.push_back(cell(*m_page, m_page_row, c, m_bytea[static_cast<std::size_t>(c)]));
-      }
-      ++m_page_row;
-      if (!m_key.render_to(row.key, row.fields)) {
-        failures.push_back(
-            core::Failure{"row " + std::to_string(m_row + 1), "null_key", "a key column is NULL"});
-      } else {
-        rows.push_back(std::move(row));
-      }
-      ++m_row;
     }
+    const int columns = static_cast<int>(m_columns.size());
+    for (int c = 0; c < columns; ++c) {
+      fields.push_back(cell(*m_page, m_page_row, c, m_bytea[static_cast<std::size_t>(c)]));
+    }
+    ++m_page_row;
+    return true;
+  }
+
+  // The last page was short and is read: no FETCH is needed to know the cursor is done.
+  core::Result<bool> at_end() override
+  {
     if (m_page_row == m_page_rows && m_last_page) {
       CW_TRY(finish());
-      return false;
+      return true;
     }
-    return true;
+    return false;
   }
 
 private:
@@ -473,7 +301,6 @@ private:
     m_page_row = 0;
     m_page_rows = 0;
     if (PQresultStatus(m_page.get()) != PGRES_TUPLES_OK) {
-      m_done = true;
       return core::fail(core::Errc::source,
                         "postgres " + m_endpoint
                             + ": query failed: " + server_message(m_page.get(), *m_connection));
@@ -486,7 +313,6 @@ private:
   // Ends the read-only transaction (closing the cursor) once every row was read.
   core::Result<void> finish()
   {
-    m_done = true;
     m_page.reset();
     m_page_row = 0;
     m_page_rows = 0;
@@ -495,9 +321,8 @@ private:
 
   Connection m_connection;
   std::string m_endpoint;
-  std::vector<std::string> m_fields;
+  std::vector<std::string> m_columns;
   std::vector<bool> m_bytea;
-  core::BoundTemplate m_key;
   std::size_t m_fetch_size;
   std::string m_fetch;
   std::string m_sql;
@@ -505,33 +330,30 @@ private:
   int m_page_row = 0;
   int m_page_rows = 0;
   bool m_last_page = false;
-  bool m_done = false;
-  std::uint64_t m_row = 0;
 };
 
-// --- Lookup resolver --------------------------------------------------------------------------
+// --- Lookup statement -------------------------------------------------------------------------
 
-class PostgresLookup final : public ValueResolver {
+// The prepared lookup `k_lookup_statement`, sent for a whole batch in libpq pipeline mode.
+class PostgresLookup final : public detail::LookupStatement {
 public:
-  PostgresLookup(Connection connection, bool bytea, std::vector<core::BoundTemplate> params)
+  PostgresLookup(Connection connection, bool bytea)
       : m_connection(std::move(connection))
       , m_endpoint(endpoint(*m_connection))
       , m_bytea(bytea)
-      , m_params(std::move(params))
   {}
 
-  core::Result<void> resolve(std::span<core::Row> rows,
-                             std::vector<core::Entry>& entries,
-                             std::vector<core::Failure>& failures) override
+  core::Result<void> run(std::span<const std::vector<std::string>> calls,
+                         std::span<detail::LookupAnswer> answers) override
   {
-    std::vector<std::size_t> todo(rows.size());
+    std::vector<std::size_t> todo(calls.size());
     for (std::size_t i = 0; i < todo.size(); ++i) {
       todo[i] = i;
     }
     // The batch runs as one implicit transaction: after an error the server skips the rest of
     // the pipeline, so those keys go round again (each pass settles at least one key).
     while (!todo.empty()) {
-      CW_TRY_ASSIGN(todo, pipeline(rows, todo, entries, failures));
+      CW_TRY_ASSIGN(todo, pipeline(calls, todo, answers));
     }
     return {};
   }
@@ -544,24 +366,21 @@ private:
                            + ": lookup failed: " + server_message(result, *m_connection)};
   }
 
-  // Sends the lookups of `rows[todo]` in one pipeline and reads their results; returns the
-  // indices the server skipped after an earlier error in the same pipeline.
-  core::Result<std::vector<std::size_t>> pipeline(std::span<core::Row> rows,
+  // Sends the lookups `calls[todo]` in one pipeline and reads their results into `answers`;
+  // returns the indices the server skipped after an earlier error in the same pipeline.
+  core::Result<std::vector<std::size_t>> pipeline(std::span<const std::vector<std::string>> calls,
                                                   std::span<const std::size_t> todo,
-                                                  std::vector<core::Entry>& entries,
-                                                  std::vector<core::Failure>& failures)
+                                                  std::span<detail::LookupAnswer> answers)
   {
     PGconn* connection = m_connection.get();
     if (PQenterPipelineMode(connection) != 1) {
       return tl::unexpected(lost(nullptr));
     }
-    std::vector<std::size_t> sent;
-    sent.reserve(todo.size());
     for (const std::size_t index : todo) {
-      if (!render_params(rows[index])) {
-        failures.push_back(
-            core::Failure{rows[index].key, "not_found", "a lookup parameter is NULL"});
-        continue;
+      // libpq copies the values when sending.
+      m_pointers.clear();
+      for (const std::string& value : calls[index]) {
+        m_pointers.push_back(value.c_str());
       }
       if (PQsendQueryPrepared(connection,
                               k_lookup_statement,
@@ -573,21 +392,19 @@ private:
           != 1) {
         return tl::unexpected(lost(nullptr));
       }
-      sent.push_back(index);
     }
     if (PQpipelineSync(connection) != 1) {
       return tl::unexpected(lost(nullptr));
     }
     std::vector<std::size_t> skipped;
-    for (const std::size_t index : sent) {
+    for (const std::size_t index : todo) {
       const PgResult result(PQgetResult(connection), &PQclear);
       if (!result) {
         return tl::unexpected(lost(nullptr));
       }
-      const core::Row& row = rows[index];
       switch (PQresultStatus(result.get())) {
       case PGRES_TUPLES_OK:
-        take_value(*result, row, entries, failures);
+        answers[index] = answer(*result);
         break;
       case PGRES_PIPELINE_ABORTED:
         skipped.push_back(index);
@@ -596,8 +413,8 @@ private:
         if (connection_lost(*connection, result.get())) {
           return tl::unexpected(lost(result.get()));
         }
-        failures.push_back(
-            core::Failure{row.key, "source_error", server_message(result.get(), *connection)});
+        answers[index] = {detail::LookupAnswer::Kind::error,
+                          server_message(result.get(), *connection)};
         break;
       }
       // Each query's results end with a null result.
@@ -617,49 +434,22 @@ private:
     return skipped;
   }
 
-  // Renders the row's parameters into m_values/m_pointers; false if one uses a NULL field.
-  bool render_params(const core::Row& row)
+  detail::LookupAnswer answer(const PGresult& result) const
   {
-    m_scratch.assign(row.fields.begin(), row.fields.end());
-    m_scratch.emplace_back(row.key);
-    m_values.resize(m_params.size());
-    m_pointers.resize(m_params.size());
-    for (std::size_t i = 0; i < m_params.size(); ++i) {
-      m_values[i].clear();
-      if (!m_params[i].render_to(m_values[i], m_scratch)) {
-        return false;
-      }
-    }
-    // Pointers are taken after every value is final (libpq copies them when sending).
-    for (std::size_t i = 0; i < m_params.size(); ++i) {
-      m_pointers[i] = m_values[i].c_str();
-    }
-    return true;
-  }
-
-  void take_value(const PGresult& result,
-                  const core::Row& row,
-                  std::vector<core::Entry>& entries,
-                  std::vector<core::Failure>& failures) const
-  {
+    using Kind = detail::LookupAnswer::Kind;
     if (PQntuples(&result) == 0) {
-      failures.push_back(core::Failure{row.key, "not_found", "the lookup returned no row"});
-      return;
+      return {Kind::no_row, {}};
     }
     std::optional<std::string> value = cell(result, 0, 0, m_bytea);
     if (!value) {
-      failures.push_back(core::Failure{row.key, "not_found", "the lookup returned NULL"});
-      return;
+      return {Kind::null, {}};
     }
-    entries.push_back(core::Entry{row.key, std::move(*value), {}, false});
+    return {Kind::value, std::move(*value)};
   }
 
   Connection m_connection;
   std::string m_endpoint;
   bool m_bytea;
-  std::vector<core::BoundTemplate> m_params;
-  std::vector<std::optional<std::string>> m_scratch;
-  std::vector<std::string> m_values;
   std::vector<const char*> m_pointers;
 };
 
@@ -680,10 +470,7 @@ open_postgres_query(const std::string& conninfo,
                       "sql has " + std::to_string(description.parameters)
                           + " parameter(s) but a query binds none");
   }
-  core::Result<core::BoundTemplate> bound = key.bind(description.columns);
-  if (!bound) {
-    return tl::unexpected(core::with_context(bound.error(), "key template \"" + key.text() + "\""));
-  }
+  CW_TRY_ASSIGN(core::BoundTemplate bound, detail::bind_key(key, description.columns));
   // A cursor, not PQexec of the query: the server sends rows only as FETCH asks for them.
   const std::string declare = "DECLARE cw_cursor NO SCROLL CURSOR FOR " + sql;
   const PgResult declared(PQexec(connection.get(), declare.c_str()), &PQclear);
@@ -692,11 +479,10 @@ open_postgres_query(const std::string& conninfo,
         connection_lost(*connection, declared.get()) ? core::Errc::source : core::Errc::manifest;
     return core::fail(code, "sql: " + server_message(declared.get(), *connection));
   }
-  return std::make_unique<PostgresQuery>(std::move(connection),
-                                         std::move(description),
-                                         std::move(*bound),
-                                         std::max<std::size_t>(fetch_size, 1),
-                                         sql);
+  return detail::make_query_source(
+      std::make_unique<PostgresCursor>(
+          std::move(connection), std::move(description), std::max<std::size_t>(fetch_size, 1), sql),
+      std::move(bound));
 }
 
 core::Result<std::unique_ptr<ValueResolver>>
@@ -709,16 +495,11 @@ open_postgres_lookup(const std::string& conninfo,
   // Lookups run in implicit transactions: make every one of them read-only.
   CW_TRY(command(*connection, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
   CW_TRY_ASSIGN(Description description, prepare(*connection, k_lookup_statement, sql));
-  CW_TRY_ASSIGN(std::vector<core::BoundTemplate> bound,
-                bind_sql_params(params, description.parameters, fields));
-  return std::make_unique<PostgresLookup>(
-      std::move(connection), description.bytea.front(), std::move(bound));
-}
-
-std::string
-redact_conninfo(std::string_view conninfo)
-{
-  return redact(conninfo);
+  return detail::make_lookup_resolver(
+      std::make_unique<PostgresLookup>(std::move(connection), description.bytea.front()),
+      params,
+      description.parameters,
+      fields);
 }
 
 } // namespace cachewarm::sources

@@ -1,11 +1,17 @@
 #include "cachewarm/sources/sqlite.hpp"
 
-#include "cachewarm/sources/values.hpp"
+#include "sql_detail.hpp"
 
 #include <sqlite3.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace cachewarm::sources {
 
@@ -70,21 +76,20 @@ column_value(sqlite3_stmt& statement, int column)
   }
 }
 
-class SqliteQuery final : public KeySource {
+// The rows of a prepared query, stepped one at a time.
+class SqliteCursor final : public detail::RowCursor {
 public:
-  SqliteQuery(Database database,
-              Statement statement,
-              std::vector<std::string> fields,
-              core::BoundTemplate key,
-              std::string sql)
+  SqliteCursor(Database database,
+               Statement statement,
+               std::vector<std::string> columns,
+               std::string sql)
       : m_database(std::move(database))
       , m_statement(std::move(statement))
-      , m_fields(std::move(fields))
-      , m_key(std::move(key))
+      , m_columns(std::move(columns))
       , m_sql(std::move(sql))
   {}
 
-  const std::vector<std::string>& fields() const override { return m_fields; }
+  const std::vector<std::string>& columns() const override { return m_columns; }
 
   core::Result<std::optional<std::uint64_t>> count() override
   {
@@ -99,36 +104,19 @@ public:
     return static_cast<std::uint64_t>(sqlite3_column_int64(counting->get(), 0));
   }
 
-  core::Result<bool>
-  next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) override
+  core::Result<bool> next_row(std::vector<std::optional<std::string>>& fields) override
   {
-    if (m_done) {
+    const int rc = sqlite3_step(m_statement.get());
+    if (rc == SQLITE_DONE) {
       return false;
     }
-    const int columns = static_cast<int>(m_fields.size());
-    for (std::size_t n = 0; n < max; ++n) {
-      const int rc = sqlite3_step(m_statement.get());
-      if (rc == SQLITE_DONE) {
-        m_done = true;
-        return false;
-      }
-      if (rc != SQLITE_ROW) {
-        m_done = true;
-        return core::fail(core::Errc::source,
-                          std::string("sqlite query failed: ") + sqlite3_errmsg(m_database.get()));
-      }
-      core::Row row;
-      row.fields.reserve(m_fields.size());
-      for (int c = 0; c < columns; ++c) {
-        row.fields.push_back(column_value(*m_statement, c));
-      }
-      if (!m_key.render_to(row.key, row.fields)) {
-        failures.push_back(
-            core::Failure{"row " + std::to_string(m_row + 1), "null_key", "a key column is NULL"});
-      } else {
-        rows.push_back(std::move(row));
-      }
-      ++m_row;
+    if (rc != SQLITE_ROW) {
+      return core::fail(core::Errc::source,
+                        std::string("sqlite query failed: ") + sqlite3_errmsg(m_database.get()));
+    }
+    const int columns = static_cast<int>(m_columns.size());
+    for (int c = 0; c < columns; ++c) {
+      fields.push_back(column_value(*m_statement, c));
     }
     return true;
   }
@@ -136,29 +124,25 @@ public:
 private:
   Database m_database;
   Statement m_statement;
-  std::vector<std::string> m_fields;
-  core::BoundTemplate m_key;
+  std::vector<std::string> m_columns;
   std::string m_sql;
-  std::uint64_t m_row = 0;
-  bool m_done = false;
 };
 
-class SqliteLookup final : public ValueResolver {
+// A prepared lookup, run key by key inside one read transaction per batch.
+class SqliteLookup final : public detail::LookupStatement {
 public:
-  SqliteLookup(Database database, Statement statement, std::vector<core::BoundTemplate> params)
+  SqliteLookup(Database database, Statement statement)
       : m_database(std::move(database))
       , m_statement(std::move(statement))
-      , m_params(std::move(params))
   {}
 
-  core::Result<void> resolve(std::span<core::Row> rows,
-                             std::vector<core::Entry>& entries,
-                             std::vector<core::Failure>& failures) override
+  core::Result<void> run(std::span<const std::vector<std::string>> calls,
+                         std::span<detail::LookupAnswer> answers) override
   {
     // One read transaction per batch: a consistent snapshot and no per-key lock churn.
     sqlite3_exec(m_database.get(), "BEGIN", nullptr, nullptr, nullptr);
-    for (const core::Row& row : rows) {
-      resolve_one(row, entries, failures);
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      answers[i] = run_one(calls[i]);
     }
     // An active statement keeps its read lock past COMMIT: reset it so writers are not blocked
     // between batches.
@@ -168,52 +152,36 @@ public:
   }
 
 private:
-  void resolve_one(const core::Row& row,
-                   std::vector<core::Entry>& entries,
-                   std::vector<core::Failure>& failures)
+  detail::LookupAnswer run_one(const std::vector<std::string>& params)
   {
+    using Kind = detail::LookupAnswer::Kind;
     sqlite3_stmt* statement = m_statement.get();
     sqlite3_reset(statement);
     sqlite3_clear_bindings(statement);
-    m_scratch.assign(row.fields.begin(), row.fields.end());
-    m_scratch.emplace_back(row.key);
-    m_bound.resize(m_params.size());
-    for (std::size_t i = 0; i < m_params.size(); ++i) {
-      std::optional<std::string> value = m_params[i].render(m_scratch);
-      if (!value) {
-        failures.push_back(core::Failure{row.key, "not_found", "a lookup parameter is NULL"});
-        return;
-      }
-      m_bound[i] = std::move(*value);
-      // SQLITE_STATIC: m_bound outlives the step below.
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      // SQLITE_STATIC: `params` outlives the step below.
       sqlite3_bind_text(statement,
                         static_cast<int>(i + 1),
-                        m_bound[i].data(),
-                        static_cast<int>(m_bound[i].size()),
+                        params[i].data(),
+                        static_cast<int>(params[i].size()),
                         SQLITE_STATIC);
     }
     const int rc = sqlite3_step(statement);
     if (rc == SQLITE_DONE) {
-      failures.push_back(core::Failure{row.key, "not_found", "the lookup returned no row"});
-      return;
+      return {Kind::no_row, {}};
     }
     if (rc != SQLITE_ROW) {
-      failures.push_back(core::Failure{row.key, "source_error", sqlite3_errmsg(m_database.get())});
-      return;
+      return {Kind::error, sqlite3_errmsg(m_database.get())};
     }
     std::optional<std::string> value = column_value(*statement, 0);
     if (!value) {
-      failures.push_back(core::Failure{row.key, "not_found", "the lookup returned NULL"});
-      return;
+      return {Kind::null, {}};
     }
-    entries.push_back(core::Entry{row.key, std::move(*value), {}, false});
+    return {Kind::value, std::move(*value)};
   }
 
   Database m_database;
   Statement m_statement;
-  std::vector<core::BoundTemplate> m_params;
-  std::vector<std::optional<std::string>> m_scratch;
-  std::vector<std::string> m_bound;
 };
 
 } // namespace
@@ -223,17 +191,16 @@ open_sqlite_query(const std::string& path, const std::string& sql, const core::T
 {
   CW_TRY_ASSIGN(Database database, open_database(path));
   CW_TRY_ASSIGN(Statement statement, prepare(*database, sql));
-  std::vector<std::string> fields;
-  const int columns = sqlite3_column_count(statement.get());
-  for (int c = 0; c < columns; ++c) {
-    fields.emplace_back(sqlite3_column_name(statement.get(), c));
+  std::vector<std::string> columns;
+  const int count = sqlite3_column_count(statement.get());
+  for (int c = 0; c < count; ++c) {
+    columns.emplace_back(sqlite3_column_name(statement.get(), c));
   }
-  core::Result<core::BoundTemplate> bound = key.bind(fields);
-  if (!bound) {
-    return tl::unexpected(core::with_context(bound.error(), "key template \"" + key.text() + "\""));
-  }
-  return std::make_unique<SqliteQuery>(
-      std::move(database), std::move(statement), std::move(fields), std::move(*bound), sql);
+  CW_TRY_ASSIGN(core::BoundTemplate bound, detail::bind_key(key, columns));
+  return detail::make_query_source(
+      std::make_unique<SqliteCursor>(
+          std::move(database), std::move(statement), std::move(columns), sql),
+      std::move(bound));
 }
 
 core::Result<std::unique_ptr<ValueResolver>>
@@ -245,10 +212,11 @@ open_sqlite_lookup(const std::string& path,
   CW_TRY_ASSIGN(Database database, open_database(path));
   CW_TRY_ASSIGN(Statement statement, prepare(*database, sql));
   const auto placeholders = static_cast<std::size_t>(sqlite3_bind_parameter_count(statement.get()));
-  CW_TRY_ASSIGN(std::vector<core::BoundTemplate> bound,
-                bind_sql_params(params, placeholders, fields));
-  return std::make_unique<SqliteLookup>(
-      std::move(database), std::move(statement), std::move(bound));
+  return detail::make_lookup_resolver(
+      std::make_unique<SqliteLookup>(std::move(database), std::move(statement)),
+      params,
+      placeholders,
+      fields);
 }
 
 } // namespace cachewarm::sources

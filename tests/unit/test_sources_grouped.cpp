@@ -1,7 +1,10 @@
+#include "../../src/sources/values_detail.hpp"
+
 #include "cachewarm/sources/values.hpp"
 
 #include <doctest/doctest.h>
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +20,7 @@ using cachewarm::core::ZSetValue;
 using cachewarm::sources::Collection;
 using cachewarm::sources::make_grouped_value;
 using cachewarm::sources::ValueResolver;
+using cachewarm::sources::detail::SeenKeys;
 
 namespace {
 
@@ -54,6 +58,26 @@ run(ValueResolver& resolver, std::vector<std::vector<Row>> batches)
   }
   REQUIRE(resolver.finish(out.entries, out.failures).has_value());
   return out;
+}
+
+// The keys of `entries`, in order.
+Strings
+keys_of(const std::vector<Entry>& entries)
+{
+  Strings keys;
+  for (const Entry& entry : entries) {
+    keys.push_back(entry.key);
+  }
+  return keys;
+}
+
+// The message of the rows_not_grouped failure of `key`.
+std::string
+not_grouped(const std::string& key)
+{
+  return "the rows of key \"" + key
+         + "\" are not contiguous (they come back after other keys' rows): ORDER BY the key "
+           "column(s) in the query";
 }
 
 } // namespace
@@ -137,5 +161,121 @@ TEST_SUITE("sources::grouped")
     const Out out = run(*resolver, {{}});
     CHECK(out.entries.empty());
     CHECK(out.failures.empty());
+  }
+
+  TEST_CASE("contiguous keys over several batches give no rows_not_grouped failure")
+  {
+    auto resolver = grouped(Collection::set);
+    const Out out = run(*resolver,
+                        {{row("a", "1"), row("a", "2"), row("b", "3")},
+                         {row("b", "4"), row("c", "5")},
+                         {row("c", "6"), row("d", "7")}});
+    CHECK(keys_of(out.entries) == Strings{"a", "b", "c", "d"});
+    CHECK(std::get<SetValue>(out.entries[1].value).members == Strings{"3", "4"});
+    CHECK(out.failures.empty());
+  }
+
+  TEST_CASE("a key coming back after another is emitted once, with its first run, and fails once")
+  {
+    auto resolver = grouped(Collection::set);
+    const Out out = run(*resolver, {{row("a", "1"), row("a", "2"), row("b", "3"), row("a", "4")}});
+    CHECK(keys_of(out.entries) == Strings{"a", "b"});
+    CHECK(std::get<SetValue>(out.entries[0].value).members == Strings{"1", "2"});
+    CHECK(std::get<SetValue>(out.entries[1].value).members == Strings{"3"});
+    REQUIRE(out.failures.size() == 1);
+    CHECK(out.failures[0].key == "a");
+    CHECK(out.failures[0].kind == "rows_not_grouped");
+    CHECK(out.failures[0].message == not_grouped("a"));
+  }
+
+  TEST_CASE("keys alternating several times fail once each, in the order they come back")
+  {
+    auto resolver = grouped(Collection::list);
+    const Out out = run(
+        *resolver, {{row("a", "1"), row("b", "2"), row("a", "3"), row("b", "4"), row("a", "5")}});
+    CHECK(keys_of(out.entries) == Strings{"a", "b"});
+    CHECK(std::get<ListValue>(out.entries[0].value).items == Strings{"1"});
+    CHECK(std::get<ListValue>(out.entries[1].value).items == Strings{"2"});
+    REQUIRE(out.failures.size() == 2);
+    CHECK(out.failures[0].key == "a");
+    CHECK(out.failures[0].kind == "rows_not_grouped");
+    CHECK(out.failures[1].key == "b");
+    CHECK(out.failures[1].kind == "rows_not_grouped");
+    CHECK(out.failures[1].message == not_grouped("b"));
+  }
+
+  TEST_CASE("a returning key leaves the order of the other entries unchanged")
+  {
+    auto resolver = grouped(Collection::set);
+    const Out out = run(*resolver,
+                        {{row("a", "1"), row("b", "2"), row("a", "3")},
+                         {row("a", "4"), row("c", "5"), row("d", "6")}});
+    CHECK(keys_of(out.entries) == Strings{"a", "b", "c", "d"});
+    CHECK(std::get<SetValue>(out.entries[2].value).members == Strings{"5"});
+    REQUIRE(out.failures.size() == 1);
+    CHECK(out.failures[0].key == "a");
+  }
+
+  TEST_CASE("the returning run of a key is dropped across batch boundaries, up to finish")
+  {
+    auto resolver = grouped(Collection::list);
+    const Out out =
+        run(*resolver, {{row("a", "1"), row("b", "2")}, {row("a", "3")}, {row("a", "4")}});
+    CHECK(keys_of(out.entries) == Strings{"a", "b"});
+    CHECK(std::get<ListValue>(out.entries[0].value).items == Strings{"1"});
+    REQUIRE(out.failures.size() == 1);
+    CHECK(out.failures[0].kind == "rows_not_grouped");
+  }
+
+  TEST_CASE("a key whose first run failed fails again as rows_not_grouped when it comes back")
+  {
+    auto resolver = grouped(Collection::zset);
+    const Out out =
+        run(*resolver, {{row("top", "ada", "x"), row("next", "bob", "1"), row("top", "cy", "2")}});
+    CHECK(keys_of(out.entries) == Strings{"next"});
+    REQUIRE(out.failures.size() == 2);
+    CHECK(out.failures[0].kind == "invalid_score");
+    CHECK(out.failures[1].key == "top");
+    CHECK(out.failures[1].kind == "rows_not_grouped");
+  }
+
+  TEST_CASE("SeenKeys tells new keys from seen ones and reports each key once")
+  {
+    SeenKeys seen;
+    CHECK(seen.insert("a"));
+    CHECK(seen.insert("b"));
+    CHECK_FALSE(seen.insert("a"));
+    CHECK(seen.mark_reported("a"));
+    CHECK_FALSE(seen.mark_reported("a"));
+    CHECK_FALSE(seen.insert("a")); // still seen once reported
+    CHECK(seen.mark_reported("c"));
+    CHECK_FALSE(seen.insert("c"));
+    CHECK(seen.size() == 3);
+  }
+
+  TEST_CASE("SeenKeys keeps every key through growth at 10 to 15 bytes a key")
+  {
+    SeenKeys seen;
+    constexpr std::size_t k_keys = 200000;
+    // Counted rather than checked one by one: 200,000 keys would be 600,000 assertions.
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < k_keys; ++i) {
+      wrong += seen.insert("user:" + std::to_string(i)) ? 0 : 1;
+      if (i % 1000 == 0) {
+        wrong += seen.mark_reported("user:" + std::to_string(i)) ? 0 : 1;
+      }
+    }
+    CHECK(wrong == 0);
+    CHECK(seen.size() == k_keys);
+    for (std::size_t i = 0; i < k_keys; ++i) {
+      wrong += seen.insert("user:" + std::to_string(i)) ? 1 : 0;
+      wrong += seen.mark_reported("user:" + std::to_string(i)) == (i % 1000 != 0) ? 0 : 1;
+    }
+    CHECK(wrong == 0);
+    CHECK(seen.size() == k_keys);
+    const double bytes_per_key =
+        static_cast<double>(seen.capacity() * 8) / static_cast<double>(seen.size());
+    CHECK(bytes_per_key >= 10.0);
+    CHECK(bytes_per_key <= 15.0);
   }
 }

@@ -10,8 +10,16 @@
 
 namespace cachewarm::sources {
 
-enum class KeyListFormat { lines, jsonl, csv, json, sitemap };
+// How a key file or document is read (the manifest's `keys_from.*.format`).
+enum class KeyListFormat {
+  lines,   // one key per line
+  jsonl,   // JSON Lines: one object per line
+  csv,     // a header line naming the columns, then one record per row (RFC 4180 quoting)
+  json,    // one array of strings or of objects, parsed whole
+  sitemap, // an XML sitemap's <loc> URLs, parsed whole
+};
 
+// What to read from a key file or document, and how to make each key.
 struct KeyListOptions {
   KeyListFormat format = KeyListFormat::lines;
   std::string field;                 // jsonl / json objects / csv: the member or column

@@ -13,13 +13,15 @@
 
 namespace cachewarm::sources {
 
-// A stream of rows (keys plus named fields) for one group, pulled in batches so memory stays
-// bounded whatever the number of keys. Implementations: literal lists, patterns, SQL queries;
-// later key files, access-log predictions and live event streams.
 // `SELECT count(*) FROM (<sql>) AS cw_count`, with trailing semicolons and blanks of `sql` cut
-// and a newline after it (so a trailing `-- comment` cannot swallow the parenthesis).
+// and a newline after it (so a trailing `-- comment` cannot swallow the parenthesis). Pure text;
+// never fails (an `sql` the database rejects fails when the count runs).
 std::string count_sql(std::string_view sql);
 
+// A stream of rows (keys plus named fields) for one group, pulled in batches so memory stays
+// bounded whatever the number of keys. Implementations: literal lists, patterns, SQL queries,
+// key files and documents. A source owns what it reads from (file, connection, statement,
+// cursor) and releases it when destroyed; it is used by one thread at a time.
 class KeySource {
 public:
   virtual ~KeySource() = default;
@@ -29,8 +31,9 @@ public:
 
   // Appends up to `max` rows to `rows`; a row whose key cannot be formed (a NULL column in the
   // key template) goes to `failures` instead (kind `null_key`) and counts toward `max`.
-  // Returns false once the source is exhausted (possibly after appending a last partial batch).
-  // Errors: Errc::source when the underlying query fails mid-stream.
+  // Returns false once the source is exhausted (possibly after appending a last partial batch);
+  // later calls append nothing and return false. The appended rows are the caller's.
+  // Errors: Errc::source when the underlying query or read fails mid-stream (read no further).
   virtual core::Result<bool>
   next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) = 0;
 
@@ -44,7 +47,8 @@ public:
 };
 
 // Turns rows into entries by resolving each key's value (from the row itself, a template, or a
-// lookup in another source). Batched so lookups can be batched too.
+// lookup in another source). Batched so lookups can be batched too. A resolver owns its
+// connections and handles (released when destroyed) and is used by one thread at a time.
 class ValueResolver {
 public:
   virtual ~ValueResolver() = default;
@@ -58,7 +62,8 @@ public:
                                      std::vector<core::Failure>& failures) = 0;
 
   // Called once after the last resolve(), when the key source is exhausted: a resolver that
-  // merges consecutive rows into one value (sets, lists) emits its last entry here.
+  // merges consecutive rows into one value (sets, lists) emits its last entry here; the others
+  // append nothing. Errors: Errc::source, as resolve().
   virtual core::Result<void> finish(std::vector<core::Entry>& /*entries*/,
                                     std::vector<core::Failure>& /*failures*/)
   {

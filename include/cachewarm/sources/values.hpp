@@ -12,7 +12,10 @@
 
 namespace cachewarm::sources {
 
-// Value = the row's field `column` (NULL: failure `not_found`).
+// The value resolvers that need no other source: they read the rows themselves, own nothing
+// but their settings, and only read `fields` (the key source's field names) during the call.
+
+// Value = the row's field `column` (NULL: failure `not_found`), moved out of the row.
 // Errors (Errc::manifest): `column "x" is not in the query's columns (a, b)`.
 core::Result<std::unique_ptr<ValueResolver>> make_column_value(std::string_view column,
                                                                std::span<const std::string> fields);
@@ -30,10 +33,21 @@ core::Result<std::unique_ptr<ValueResolver>> make_text_value(const core::Templat
 // The kind of collection a grouped value builds.
 enum class Collection { set, zset, list };
 
-// Value = a collection built from every run of consecutive rows sharing a key (the query must
+// Value = a collection built from the run of consecutive rows sharing a key (the query must
 // ORDER BY the key's columns): set and list take `member`, zset takes `member` and `score`.
 // A row whose member is NULL adds nothing; a key left with no member is `not_found`; a zset score
-// that is not a number fails the key as `invalid_score`. The last key is emitted by finish().
+// that is not a number fails the key as `invalid_score`. A key's run may span several resolve()
+// calls; the last key is emitted by finish(). Entries come in the order of the keys' first rows.
+// Rows not grouped by key: a key whose rows come back after another key's (A, B, A) is not
+// emitted again, since its first run was already emitted (or failed) and a second entry would
+// replace it: the returning rows are dropped and the key fails once, as `rows_not_grouped` with
+// Failure::key exactly the emitted key (for the caller to remove what the first run wrote) and
+// a message naming the key and asking for ORDER BY the key column(s); later runs of that key
+// are dropped silently. To know them, the resolver keeps a 64-bit hash of every key it has
+// begun (never the keys): 10-15 bytes per collection key for the life of the resolver (a
+// million keys: 10-15 MiB), and two keys sharing a hash (about n^2 / 2^64 over n keys) make the
+// later one fail as `rows_not_grouped` too.
+// The resolver owns no handle; `fields` is only read during the call.
 // Errors (Errc::manifest): a column is not in the query's columns.
 core::Result<std::unique_ptr<ValueResolver>>
 make_grouped_value(Collection collection,
