@@ -4,7 +4,7 @@
 
 #include "cachewarm/manifest/parse.hpp"
 
-#include "parse_detail.hpp"
+#include "text_checks_detail.hpp"
 
 #include <yaml-cpp/yaml.h>
 

@@ -1,7 +1,7 @@
 // Pure text checks behind the manifest parser: template scanning, ${VAR} expansion, typo
 // suggestions and the small time formats of schedules. No yaml-cpp here.
 
-#include "parse_detail.hpp"
+#include "text_checks_detail.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,6 +1,8 @@
 #pragma once
 
-// Pure text checks used by parse.cpp (which holds all the yaml-cpp code). Private to src/manifest.
+// Pure text checks behind the manifest parser (text_checks.cpp): templates, ${VAR} expansion, typo
+// suggestions, names, schedule time formats, keys_from formats and message quoting. No yaml-cpp.
+// Private to src/manifest.
 
 #include "cachewarm/manifest/parse.hpp"
 
