@@ -1,10 +1,11 @@
-// Loads a manifest with yaml-cpp (the only file that includes it) and validates it in one walk.
-// Every problem becomes a Diagnostic and the walk goes on, so `validate` can list them all; no
-// yaml-cpp exception leaves this file.
+// Loads a manifest with yaml-cpp and validates it in one walk. Every problem becomes a Diagnostic
+// (through the typed readers of yaml_reader.cpp) and the walk goes on, so `validate` can list
+// them all; no yaml-cpp exception leaves this file.
 
 #include "cachewarm/manifest/parse.hpp"
 
 #include "text_checks_detail.hpp"
+#include "yaml_reader_detail.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -33,6 +34,13 @@ namespace cachewarm::manifest {
 
 namespace {
 
+using detail::contains;
+using detail::describe;
+using detail::Entry;
+using detail::Fields;
+using detail::location_of;
+using detail::names_or_none;
+using detail::one_based;
 using detail::quote;
 
 constexpr std::size_t k_max_batch = 100000;
@@ -56,7 +64,6 @@ constexpr std::string_view k_schedule_fields[] = {
     "peak", "days", "dates", "at", "cron", "timezone", "lead"};
 constexpr std::string_view k_defaults_fields[] = {
     "target", "ttl", "ttl_jitter", "batch", "concurrency", "rate", "throttle", "only_missing"};
-constexpr std::string_view k_throttle_fields[] = {"max_latency", "max_memory", "min_rate"};
 constexpr std::string_view k_group_fields[] = {"name",
                                                "priority",
                                                "schedule",
@@ -99,55 +106,6 @@ constexpr std::string_view k_get_only_fields[] = {"json_pointer", "hash_from_jso
 constexpr std::string_view k_zset_fields[] = {"member", "score"};
 constexpr std::string_view k_keys_from_fields[] = {"file", "source", "get", "format", "field"};
 
-Location
-location_of(const YAML::Mark& mark)
-{
-  if (mark.is_null() || mark.line < 0 || mark.column < 0) {
-    return {};
-  }
-  return Location{mark.line + 1, mark.column + 1};
-}
-
-// How a node looks, for "expected X, got Y" messages.
-std::string
-describe(const YAML::Node& node)
-{
-  switch (node.Type()) {
-  case YAML::NodeType::Scalar:
-    return quote(node.Scalar());
-  case YAML::NodeType::Sequence:
-    return "a list";
-  case YAML::NodeType::Map:
-    return "a mapping";
-  case YAML::NodeType::Null:
-    return "null";
-  case YAML::NodeType::Undefined:
-    break;
-  }
-  return "nothing";
-}
-
-std::string
-one_based(std::size_t index)
-{
-  return "[" + std::to_string(index + 1) + "]";
-}
-
-std::string
-names_or_none(const std::vector<std::string>& names)
-{
-  if (names.empty()) {
-    return "none defined";
-  }
-  return "defined: " + detail::join(names);
-}
-
-bool
-contains(const std::vector<std::string>& names, std::string_view name)
-{
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
 bool
 is_one_of(std::span<const std::string_view> names, std::string_view name)
 {
@@ -165,36 +123,6 @@ resolve_path(const std::string& path, const std::string& base_dir)
   return resolved.string();
 }
 
-// One `key: value` pair of a mapping.
-struct Entry {
-  std::string key;
-  Location key_loc;
-  YAML::Node value;
-  Location value_loc; // the value's position, or the key's when the value is empty
-};
-
-// The known fields of one mapping, in file order.
-class Fields {
-public:
-  void add(Entry entry) { m_entries.push_back(std::move(entry)); }
-
-  // The field called `name`, or nullptr.
-  const Entry* find(std::string_view name) const
-  {
-    for (const Entry& entry : m_entries) {
-      if (entry.key == name) {
-        return &entry;
-      }
-    }
-    return nullptr;
-  }
-
-  const std::vector<Entry>& entries() const { return m_entries; }
-
-private:
-  std::vector<Entry> m_entries;
-};
-
 // The names a group may refer to; registered even for broken entries so that one mistake does
 // not cascade into "unknown target" errors.
 struct DefinedNames {
@@ -210,55 +138,12 @@ public:
   Parser(std::string_view file_name, std::string_view base_dir, const EnvLookup& env)
       : m_file(file_name)
       , m_base_dir(base_dir)
-      , m_env(env)
+      , m_reader(file_name, env)
   {}
 
   LoadResult parse(std::string_view text);
 
 private:
-  void error(Location loc, std::string message);
-
-  // Mapping entries with scalar keys; reports non-scalar keys and duplicates (`duplicate
-  // <noun> "k" <in_what>`).
-  std::vector<Entry>
-  entries_of(const YAML::Node& map, std::string_view noun, std::string_view in_what);
-  // entries_of plus a check against `allowed`: `unknown field "x" <in_what> (expected one of:
-  // ...)`.
-  Fields read_fields(const YAML::Node& map,
-                     std::span<const std::string_view> allowed,
-                     std::string_view in_what);
-
-  // Typed readers: each reports `<path>: expected ..., got ...` and returns nullopt on error.
-  std::optional<std::string> scalar_text(const YAML::Node& node,
-                                         Location loc,
-                                         const std::string& path,
-                                         std::string_view expected);
-  std::optional<std::string> read_string(const Entry& entry, const std::string& path);
-  std::optional<std::string> read_nonempty(const Entry& entry, const std::string& path);
-  std::optional<bool> read_bool(const Entry& entry, const std::string& path);
-  std::optional<int> read_int(const Entry& entry, const std::string& path);
-  std::optional<std::size_t>
-  read_count(const Entry& entry, const std::string& path, std::size_t min, std::size_t max);
-  std::optional<std::chrono::milliseconds> read_duration(const Entry& entry,
-                                                         const std::string& path);
-  std::optional<Rate> read_rate(const Entry& entry, const std::string& path);
-  std::optional<ThrottleSpec> read_throttle(const Entry& entry, const std::string& path);
-  std::optional<Jitter> read_jitter(const Entry& entry, const std::string& path);
-  // A positive byte count (parse_size); 0 is `expected a positive size, got "0"`.
-  std::optional<std::size_t> read_size(const Entry& entry, const std::string& path);
-  // A list of non-empty strings; `what` names one element for the "at least one" error.
-  std::optional<std::vector<std::string>> read_string_list(const Entry& entry,
-                                                           const std::string& path,
-                                                           std::string_view what,
-                                                           bool allow_empty);
-
-  // Reports a template's syntax error and, when `allowed` is given, variables outside it.
-  // Returns the variables, or nullopt on a syntax error.
-  std::optional<std::vector<std::string>> check_template(const std::string& text,
-                                                         Location loc,
-                                                         const std::string& path,
-                                                         const std::vector<std::string>* allowed);
-
   void parse_version(const Entry& entry);
   void parse_targets(const Entry& entry);
   void parse_target(const Entry& entry);
@@ -301,359 +186,11 @@ private:
 
   std::string m_file;
   std::string m_base_dir;
-  const EnvLookup& m_env;
-  std::vector<Diagnostic> m_diagnostics;
+  detail::YamlReader m_reader;
   Manifest m_manifest;
   DefinedNames m_names;
-  Location m_defaults_target_loc;
   std::map<std::string, int> m_group_lines; // group name -> line of its first definition
-  std::vector<Location> m_last_list_locs;   // positions of the elements of the last list read
 };
-
-void
-Parser::error(Location loc, std::string message)
-{
-  m_diagnostics.push_back(Diagnostic{m_file, loc, std::move(message)});
-}
-
-std::vector<Entry>
-Parser::entries_of(const YAML::Node& map, std::string_view noun, std::string_view in_what)
-{
-  std::vector<Entry> entries;
-  for (YAML::const_iterator it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node key = it->first;
-    Entry entry;
-    entry.key_loc = location_of(key.Mark());
-    if (!key.IsScalar()) {
-      error(entry.key_loc,
-            "expected a " + std::string(noun) + " name " + std::string(in_what) + ", got "
-                + describe(key));
-      continue;
-    }
-    entry.key = key.Scalar();
-    entry.value = it->second;
-    entry.value_loc = entry.value.IsNull() ? entry.key_loc : location_of(entry.value.Mark());
-    if (entry.value_loc.line == 0) {
-      entry.value_loc = entry.key_loc;
-    }
-    const bool duplicate = std::any_of(
-        entries.begin(), entries.end(), [&](const Entry& seen) { return seen.key == entry.key; });
-    if (duplicate) {
-      error(entry.key_loc,
-            "duplicate " + std::string(noun) + " " + quote(entry.key) + " " + std::string(in_what));
-      continue;
-    }
-    entries.push_back(std::move(entry));
-  }
-  return entries;
-}
-
-Fields
-Parser::read_fields(const YAML::Node& map,
-                    std::span<const std::string_view> allowed,
-                    std::string_view in_what)
-{
-  Fields fields;
-  for (Entry& entry : entries_of(map, "field", in_what)) {
-    if (std::find(allowed.begin(), allowed.end(), entry.key) == allowed.end()) {
-      std::string message =
-          "unknown field " + quote(entry.key) + " " + std::string(in_what) + " (expected one of: ";
-      for (std::size_t i = 0; i < allowed.size(); ++i) {
-        message += (i > 0 ? ", " : "") + std::string(allowed[i]);
-      }
-      message += ")";
-      const std::string suggestion = detail::closest_match(entry.key, allowed);
-      if (!suggestion.empty()) {
-        message += "; did you mean " + quote(suggestion) + "?";
-      }
-      error(entry.key_loc, std::move(message));
-      continue;
-    }
-    fields.add(std::move(entry));
-  }
-  return fields;
-}
-
-std::optional<std::string>
-Parser::scalar_text(const YAML::Node& node,
-                    Location loc,
-                    const std::string& path,
-                    std::string_view expected)
-{
-  if (!node.IsScalar()) {
-    error(loc, path + ": expected " + std::string(expected) + ", got " + describe(node));
-    return std::nullopt;
-  }
-  detail::EnvExpansion expansion = detail::expand_env(node.Scalar(), m_env);
-  if (!expansion.error.empty()) {
-    error(loc, path + ": " + expansion.error);
-    return std::nullopt;
-  }
-  return std::move(expansion.text);
-}
-
-std::optional<std::string>
-Parser::read_string(const Entry& entry, const std::string& path)
-{
-  return scalar_text(entry.value, entry.value_loc, path, "a string");
-}
-
-std::optional<std::string>
-Parser::read_nonempty(const Entry& entry, const std::string& path)
-{
-  std::optional<std::string> text = read_string(entry, path);
-  if (text && text->empty()) {
-    error(entry.value_loc, path + ": expected a non-empty string");
-    return std::nullopt;
-  }
-  return text;
-}
-
-std::optional<bool>
-Parser::read_bool(const Entry& entry, const std::string& path)
-{
-  const std::optional<std::string> text =
-      scalar_text(entry.value, entry.value_loc, path, "true or false");
-  if (!text) {
-    return std::nullopt;
-  }
-  if (*text == "true" || *text == "True" || *text == "TRUE") {
-    return true;
-  }
-  if (*text == "false" || *text == "False" || *text == "FALSE") {
-    return false;
-  }
-  error(entry.value_loc, path + ": expected true or false, got " + quote(*text));
-  return std::nullopt;
-}
-
-std::optional<int>
-Parser::read_int(const Entry& entry, const std::string& path)
-{
-  const std::optional<std::string> text =
-      scalar_text(entry.value, entry.value_loc, path, "an integer");
-  if (!text) {
-    return std::nullopt;
-  }
-  int value = 0;
-  const char* end = text->data() + text->size();
-  auto [ptr, ec] = std::from_chars(text->data(), end, value);
-  if (text->empty() || ec != std::errc() || ptr != end) {
-    error(entry.value_loc, path + ": expected an integer, got " + quote(*text));
-    return std::nullopt;
-  }
-  return value;
-}
-
-std::optional<std::size_t>
-Parser::read_count(const Entry& entry, const std::string& path, std::size_t min, std::size_t max)
-{
-  const std::string expected = min == 0 ? "a non-negative integer" : "a positive integer";
-  const std::optional<std::string> text = scalar_text(entry.value, entry.value_loc, path, expected);
-  if (!text) {
-    return std::nullopt;
-  }
-  std::uint64_t value = 0;
-  const char* end = text->data() + text->size();
-  auto [ptr, ec] = std::from_chars(text->data(), end, value);
-  const bool digits_only = !text->empty() && ptr == end;
-  if (!digits_only || (ec != std::errc() && ec != std::errc::result_out_of_range)
-      || (ec == std::errc() && value < min)) {
-    error(entry.value_loc, path + ": expected " + expected + ", got " + quote(*text));
-    return std::nullopt;
-  }
-  if (ec == std::errc::result_out_of_range || value > max) {
-    error(entry.value_loc,
-          path + ": " + *text + " is too large (at most " + std::to_string(max) + ")");
-    return std::nullopt;
-  }
-  return static_cast<std::size_t>(value);
-}
-
-std::optional<std::chrono::milliseconds>
-Parser::read_duration(const Entry& entry, const std::string& path)
-{
-  const std::optional<std::string> text =
-      scalar_text(entry.value, entry.value_loc, path, "a duration");
-  if (!text) {
-    return std::nullopt;
-  }
-  core::Result<std::chrono::milliseconds> duration = parse_duration(*text);
-  if (!duration) {
-    error(entry.value_loc, path + ": " + duration.error().message);
-    return std::nullopt;
-  }
-  return *duration;
-}
-
-std::optional<Rate>
-Parser::read_rate(const Entry& entry, const std::string& path)
-{
-  const std::optional<std::string> text = scalar_text(entry.value, entry.value_loc, path, "a rate");
-  if (!text) {
-    return std::nullopt;
-  }
-  core::Result<Rate> rate = parse_rate(*text);
-  if (!rate) {
-    error(entry.value_loc, path + ": " + rate.error().message);
-    return std::nullopt;
-  }
-  return *rate;
-}
-
-std::optional<ThrottleSpec>
-Parser::read_throttle(const Entry& entry, const std::string& path)
-{
-  if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping like {max_latency: 5ms}, got " + describe(entry.value));
-    return std::nullopt;
-  }
-  ThrottleSpec throttle;
-  throttle.loc = entry.value_loc;
-  const std::size_t errors_before = m_diagnostics.size();
-  const Fields fields = read_fields(entry.value, k_throttle_fields, "in " + path);
-  if (const Entry* latency = fields.find("max_latency")) {
-    if (std::optional<std::chrono::milliseconds> value =
-            read_duration(*latency, path + ".max_latency")) {
-      if (value->count() <= 0) {
-        error(latency->value_loc, path + ".max_latency: expected a positive duration like 5ms");
-      } else {
-        throttle.max_latency = *value;
-      }
-    }
-  }
-  if (const Entry* memory = fields.find("max_memory")) {
-    const std::optional<std::string> text =
-        scalar_text(memory->value, memory->value_loc, path + ".max_memory", "a percentage");
-    if (text) {
-      core::Result<Jitter> percent = parse_jitter(*text);
-      if (!percent || text->back() != '%' || percent->fraction <= 0.0) {
-        error(memory->value_loc,
-              path + ".max_memory: expected a percentage of maxmemory like 90%, got "
-                  + quote(*text));
-      } else {
-        throttle.max_memory = percent->fraction;
-      }
-    }
-  }
-  if (const Entry* min_rate = fields.find("min_rate")) {
-    if (std::optional<Rate> rate = read_rate(*min_rate, path + ".min_rate")) {
-      if (rate->adaptive || rate->per_second <= 0.0) {
-        error(min_rate->value_loc, path + ".min_rate: expected a rate like 500/s");
-      } else {
-        throttle.min_rate = *rate;
-      }
-    }
-  }
-  if (m_diagnostics.size() != errors_before) {
-    return std::nullopt;
-  }
-  return throttle;
-}
-
-std::optional<Jitter>
-Parser::read_jitter(const Entry& entry, const std::string& path)
-{
-  const std::optional<std::string> text =
-      scalar_text(entry.value, entry.value_loc, path, "a jitter");
-  if (!text) {
-    return std::nullopt;
-  }
-  core::Result<Jitter> jitter = parse_jitter(*text);
-  if (!jitter) {
-    error(entry.value_loc, path + ": " + jitter.error().message);
-    return std::nullopt;
-  }
-  return *jitter;
-}
-
-std::optional<std::size_t>
-Parser::read_size(const Entry& entry, const std::string& path)
-{
-  const std::optional<std::string> text = scalar_text(entry.value, entry.value_loc, path, "a size");
-  if (!text) {
-    return std::nullopt;
-  }
-  core::Result<std::size_t> size = parse_size(*text);
-  if (!size) {
-    error(entry.value_loc, path + ": " + size.error().message);
-    return std::nullopt;
-  }
-  if (*size == 0) {
-    error(entry.value_loc, path + ": expected a positive size, got " + quote(*text));
-    return std::nullopt;
-  }
-  return *size;
-}
-
-std::optional<std::vector<std::string>>
-Parser::read_string_list(const Entry& entry,
-                         const std::string& path,
-                         std::string_view what,
-                         bool allow_empty)
-{
-  m_last_list_locs.clear();
-  if (!entry.value.IsSequence()) {
-    error(entry.value_loc, path + ": expected a list, got " + describe(entry.value));
-    return std::nullopt;
-  }
-  std::vector<std::string> items;
-  std::vector<Location> locs;
-  bool ok = true;
-  std::size_t index = 0;
-  for (YAML::const_iterator it = entry.value.begin(); it != entry.value.end(); ++it, ++index) {
-    const YAML::Node item = *it;
-    Location loc = location_of(item.Mark());
-    if (loc.line == 0 || item.IsNull()) {
-      loc = entry.value_loc;
-    }
-    const std::string item_path = path + one_based(index);
-    std::optional<std::string> text = scalar_text(item, loc, item_path, "a string");
-    if (text && text->empty()) {
-      error(loc, item_path + ": expected a non-empty string");
-      text.reset();
-    }
-    if (!text) {
-      ok = false;
-      continue;
-    }
-    items.push_back(std::move(*text));
-    locs.push_back(loc);
-  }
-  if (!ok) {
-    return std::nullopt;
-  }
-  if (items.empty() && !allow_empty) {
-    error(entry.value_loc, path + ": expected at least one " + std::string(what));
-    return std::nullopt;
-  }
-  m_last_list_locs = std::move(locs);
-  return items;
-}
-
-std::optional<std::vector<std::string>>
-Parser::check_template(const std::string& text,
-                       Location loc,
-                       const std::string& path,
-                       const std::vector<std::string>* allowed)
-{
-  detail::TemplateScan scan = detail::scan_template(text);
-  if (!scan.error.empty()) {
-    error(loc, path + ": " + scan.error);
-    return std::nullopt;
-  }
-  if (allowed != nullptr) {
-    for (const std::string& variable : scan.variables) {
-      if (!contains(*allowed, variable)) {
-        error(loc,
-              path + ": unknown variable {" + variable + "} (available: " + detail::join(*allowed)
-                  + ")");
-      }
-    }
-  }
-  return std::move(scan.variables);
-}
 
 bool
 Parser::check_reference(const std::string& who,
@@ -665,9 +202,9 @@ Parser::check_reference(const std::string& who,
   if (contains(defined, name)) {
     return true;
   }
-  error(loc,
-        who + ": unknown " + std::string(noun) + " " + quote(name) + " (" + names_or_none(defined)
-            + ")");
+  m_reader.error(loc,
+                 who + ": unknown " + std::string(noun) + " " + quote(name) + " ("
+                     + names_or_none(defined) + ")");
   return false;
 }
 
@@ -688,10 +225,11 @@ Parser::check_source(const std::string& who,
     return; // the source itself is broken and already reported
   }
   if ((*kind == SourceKind::http) != want_http) {
-    error(loc,
-          who + ": source " + quote(name) + " is a " + std::string(to_string(*kind)) + " source; "
-              + std::string(use)
-              + (want_http ? " needs an http source" : " needs a sqlite or postgres source"));
+    m_reader.error(
+        loc,
+        who + ": source " + quote(name) + " is a " + std::string(to_string(*kind)) + " source; "
+            + std::string(use)
+            + (want_http ? " needs an http source" : " needs a sqlite or postgres source"));
   }
 }
 
@@ -708,30 +246,30 @@ Parser::parse(std::string_view text)
     if (loc.line == 0) {
       loc = Location{1, 1};
     }
-    error(loc, e.msg);
-    return LoadResult{std::nullopt, std::move(m_diagnostics)};
+    m_reader.error(loc, e.msg);
+    return LoadResult{std::nullopt, m_reader.take_diagnostics()};
   } catch (const std::exception& e) {
-    error(Location{1, 1}, std::string("cannot parse the manifest: ") + e.what());
-    return LoadResult{std::nullopt, std::move(m_diagnostics)};
+    m_reader.error(Location{1, 1}, std::string("cannot parse the manifest: ") + e.what());
+    return LoadResult{std::nullopt, m_reader.take_diagnostics()};
   }
 
   m_manifest.path = m_file;
   m_manifest.dir = m_base_dir;
   try {
     if (!root.IsDefined() || root.IsNull()) {
-      error(Location{1, 1},
-            "manifest is empty (expected a mapping with version, targets and groups)");
+      m_reader.error(Location{1, 1},
+                     "manifest is empty (expected a mapping with version, targets and groups)");
     } else if (!root.IsMap()) {
-      error(location_of(root.Mark()),
-            "expected a mapping with version, targets and groups at the top level, got "
-                + describe(root));
+      m_reader.error(location_of(root.Mark()),
+                     "expected a mapping with version, targets and groups at the top level, got "
+                         + describe(root));
     } else {
       const Location top = location_of(root.Mark());
-      const Fields fields = read_fields(root, k_top_fields, "at the top level");
+      const Fields fields = m_reader.read_fields(root, k_top_fields, "at the top level");
       // Referenced sections come first, whatever the file's order, so groups can check names.
       for (std::string_view required : {"version", "targets", "groups"}) {
         if (fields.find(required) == nullptr) {
-          error(top, "missing required field " + quote(required) + " at the top level");
+          m_reader.error(top, "missing required field " + quote(required) + " at the top level");
         }
       }
       if (const Entry* entry = fields.find("version")) {
@@ -758,28 +296,25 @@ Parser::parse(std::string_view text)
     }
   } catch (const std::exception& e) {
     // yaml-cpp's accessors can throw on odd trees; never let that escape.
-    error(Location{1, 1}, std::string("cannot read the manifest: ") + e.what());
+    m_reader.error(Location{1, 1}, std::string("cannot read the manifest: ") + e.what());
   }
 
-  std::stable_sort(
-      m_diagnostics.begin(), m_diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-        return std::pair(a.loc.line, a.loc.column) < std::pair(b.loc.line, b.loc.column);
-      });
   LoadResult result;
-  if (m_diagnostics.empty()) {
+  result.diagnostics = m_reader.take_diagnostics();
+  if (result.diagnostics.empty()) {
     result.manifest = std::move(m_manifest);
   }
-  result.diagnostics = std::move(m_diagnostics);
   return result;
 }
 
 void
 Parser::parse_version(const Entry& entry)
 {
-  const std::optional<int> version = read_int(entry, "version");
+  const std::optional<int> version = m_reader.read_int(entry, "version");
   if (version && *version != 1) {
-    error(entry.value_loc,
-          "version: unsupported manifest version " + std::to_string(*version) + " (expected 1)");
+    m_reader.error(entry.value_loc,
+                   "version: unsupported manifest version " + std::to_string(*version)
+                       + " (expected 1)");
     return;
   }
   m_manifest.version = 1;
@@ -791,19 +326,20 @@ void
 Parser::parse_targets(const Entry& entry)
 {
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          "targets: expected a mapping of names to {url: ...}, got " + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   "targets: expected a mapping of names to {url: ...}, got "
+                       + describe(entry.value));
     return;
   }
-  const std::vector<Entry> entries = entries_of(entry.value, "target", "in targets");
+  const std::vector<Entry> entries = m_reader.entries_of(entry.value, "target", "in targets");
   if (entries.empty()) {
-    error(entry.value_loc, "targets: at least one target is required");
+    m_reader.error(entry.value_loc, "targets: at least one target is required");
   }
   for (const Entry& target : entries) {
     if (!detail::is_valid_name(target.key)) {
-      error(target.key_loc,
-            "targets: invalid target name " + quote(target.key)
-                + " (use letters, digits, '_', '.' and '-')");
+      m_reader.error(target.key_loc,
+                     "targets: invalid target name " + quote(target.key)
+                         + " (use letters, digits, '_', '.' and '-')");
     }
     m_names.targets.push_back(target.key);
     parse_target(target);
@@ -815,49 +351,51 @@ Parser::parse_target(const Entry& entry)
 {
   const std::string path = "targets." + entry.key;
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping like {url: \"redis://host:6379\"}, got "
-              + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   path + ": expected a mapping like {url: \"redis://host:6379\"}, got "
+                       + describe(entry.value));
     return;
   }
-  const Fields fields = read_fields(entry.value, k_target_fields, "in target " + quote(entry.key));
+  const Fields fields =
+      m_reader.read_fields(entry.value, k_target_fields, "in target " + quote(entry.key));
   TargetSpec target;
   target.name = entry.key;
   target.loc = entry.key_loc;
   if (const Entry* url = fields.find("url")) {
-    if (std::optional<std::string> text = read_nonempty(*url, path + ".url")) {
+    if (std::optional<std::string> text = m_reader.read_nonempty(*url, path + ".url")) {
       // Never echo the URL: it may hold a password.
       const std::size_t scheme_end = text->find("://");
       if (scheme_end == std::string::npos) {
-        error(url->value_loc,
-              path + ".url: expected a URL like redis://host:6379 or unix:///path/to/socket");
+        m_reader.error(
+            url->value_loc,
+            path + ".url: expected a URL like redis://host:6379 or unix:///path/to/socket");
       } else {
         const std::string scheme = text->substr(0, scheme_end);
         if (scheme != "redis" && scheme != "unix") {
-          error(url->value_loc,
-                path + ".url: unsupported scheme " + quote(scheme)
-                    + " (expected redis:// or unix://)");
+          m_reader.error(url->value_loc,
+                         path + ".url: unsupported scheme " + quote(scheme)
+                             + " (expected redis:// or unix://)");
         }
       }
       target.url = std::move(*text);
     }
   } else {
-    error(entry.value_loc, path + ": missing required field \"url\"");
+    m_reader.error(entry.value_loc, path + ": missing required field \"url\"");
   }
   if (const Entry* cluster = fields.find("cluster")) {
-    target.cluster = read_bool(*cluster, path + ".cluster").value_or(false);
+    target.cluster = m_reader.read_bool(*cluster, path + ".cluster").value_or(false);
   }
   if (const Entry* timeout = fields.find("connect_timeout")) {
-    target.connect_timeout =
-        read_duration(*timeout, path + ".connect_timeout").value_or(target.connect_timeout);
+    target.connect_timeout = m_reader.read_duration(*timeout, path + ".connect_timeout")
+                                 .value_or(target.connect_timeout);
   }
   if (const Entry* timeout = fields.find("timeout")) {
     target.command_timeout =
-        read_duration(*timeout, path + ".timeout").value_or(target.command_timeout);
+        m_reader.read_duration(*timeout, path + ".timeout").value_or(target.command_timeout);
   }
   if (const Entry* budget = fields.find("reconnect_budget")) {
-    target.reconnect_budget =
-        read_duration(*budget, path + ".reconnect_budget").value_or(target.reconnect_budget);
+    target.reconnect_budget = m_reader.read_duration(*budget, path + ".reconnect_budget")
+                                  .value_or(target.reconnect_budget);
   }
   m_manifest.targets.push_back(std::move(target));
 }
@@ -871,15 +409,15 @@ Parser::parse_sources(const Entry& entry)
     return;
   }
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          "sources: expected a mapping of names to sources, got " + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   "sources: expected a mapping of names to sources, got " + describe(entry.value));
     return;
   }
-  for (const Entry& source : entries_of(entry.value, "source", "in sources")) {
+  for (const Entry& source : m_reader.entries_of(entry.value, "source", "in sources")) {
     if (!detail::is_valid_name(source.key)) {
-      error(source.key_loc,
-            "sources: invalid source name " + quote(source.key)
-                + " (use letters, digits, '_', '.' and '-')");
+      m_reader.error(source.key_loc,
+                     "sources: invalid source name " + quote(source.key)
+                         + " (use letters, digits, '_', '.' and '-')");
     }
     parse_source(source);
   }
@@ -892,20 +430,22 @@ Parser::parse_source(const Entry& entry)
   m_names.sources.push_back(entry.key);
   m_names.source_kinds.emplace_back(std::nullopt);
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping with one of sqlite, postgres or http, got "
-              + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   path + ": expected a mapping with one of sqlite, postgres or http, got "
+                       + describe(entry.value));
     return;
   }
-  const Fields fields = read_fields(entry.value, k_source_fields, "in source " + quote(entry.key));
+  const Fields fields =
+      m_reader.read_fields(entry.value, k_source_fields, "in source " + quote(entry.key));
   if (fields.entries().empty()) {
-    error(entry.value_loc, path + ": expected one of sqlite, postgres or http");
+    m_reader.error(entry.value_loc, path + ": expected one of sqlite, postgres or http");
     return;
   }
   if (fields.entries().size() > 1) {
-    error(fields.entries()[1].key_loc,
-          path + ": only one of sqlite, postgres or http may be given (found "
-              + quote(fields.entries()[0].key) + " and " + quote(fields.entries()[1].key) + ")");
+    m_reader.error(fields.entries()[1].key_loc,
+                   path + ": only one of sqlite, postgres or http may be given (found "
+                       + quote(fields.entries()[0].key) + " and " + quote(fields.entries()[1].key)
+                       + ")");
     return;
   }
   const Entry& kind_entry = fields.entries().front();
@@ -914,13 +454,13 @@ Parser::parse_source(const Entry& entry)
   source.loc = entry.key_loc;
   if (kind_entry.key == "sqlite") {
     source.kind = SourceKind::sqlite;
-    if (std::optional<std::string> file = read_nonempty(kind_entry, path + ".sqlite")) {
+    if (std::optional<std::string> file = m_reader.read_nonempty(kind_entry, path + ".sqlite")) {
       const bool special = *file == ":memory:" || file->rfind("file:", 0) == 0;
       source.sqlite_path = special ? *file : resolve_path(*file, m_base_dir);
     }
   } else if (kind_entry.key == "postgres") {
     source.kind = SourceKind::postgres;
-    source.postgres = read_nonempty(kind_entry, path + ".postgres").value_or("");
+    source.postgres = m_reader.read_nonempty(kind_entry, path + ".postgres").value_or("");
   } else {
     source.kind = SourceKind::http;
     parse_http(kind_entry, entry.key, source.http);
@@ -935,68 +475,71 @@ Parser::parse_http(const Entry& entry, const std::string& source_name, HttpSourc
 {
   const std::string path = "sources." + source_name + ".http";
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping like {base_url: \"https://...\"}, got "
-              + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   path + ": expected a mapping like {base_url: \"https://...\"}, got "
+                       + describe(entry.value));
     return;
   }
   const Fields fields =
-      read_fields(entry.value, k_http_fields, "in http source " + quote(source_name));
+      m_reader.read_fields(entry.value, k_http_fields, "in http source " + quote(source_name));
   if (const Entry* base_url = fields.find("base_url")) {
-    if (std::optional<std::string> url = read_nonempty(*base_url, path + ".base_url")) {
+    if (std::optional<std::string> url = m_reader.read_nonempty(*base_url, path + ".base_url")) {
       if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
-        error(base_url->value_loc, path + ".base_url: expected an http:// or https:// URL");
+        m_reader.error(base_url->value_loc,
+                       path + ".base_url: expected an http:// or https:// URL");
       }
       http.base_url = std::move(*url);
     }
   } else {
-    error(entry.value_loc, path + ": missing required field \"base_url\"");
+    m_reader.error(entry.value_loc, path + ": missing required field \"base_url\"");
   }
   if (const Entry* headers = fields.find("headers")) {
     if (!headers->value.IsMap()) {
-      error(headers->value_loc,
-            path + ".headers: expected a mapping of header names to values, got "
-                + describe(headers->value));
+      m_reader.error(headers->value_loc,
+                     path + ".headers: expected a mapping of header names to values, got "
+                         + describe(headers->value));
     } else {
       const std::string in_what = "in " + path + ".headers";
-      for (const Entry& header : entries_of(headers->value, "header", in_what)) {
+      for (const Entry& header : m_reader.entries_of(headers->value, "header", in_what)) {
         const std::string header_path = path + ".headers." + header.key;
         if (header.key.empty()) {
-          error(header.key_loc, path + ".headers: empty header name");
+          m_reader.error(header.key_loc, path + ".headers: empty header name");
           continue;
         }
-        if (std::optional<std::string> value = read_string(header, header_path)) {
+        if (std::optional<std::string> value = m_reader.read_string(header, header_path)) {
           http.headers.emplace_back(header.key, std::move(*value));
         }
       }
     }
   }
   if (const Entry* timeout = fields.find("timeout")) {
-    http.timeout = read_duration(*timeout, path + ".timeout").value_or(http.timeout);
+    http.timeout = m_reader.read_duration(*timeout, path + ".timeout").value_or(http.timeout);
   }
   if (const Entry* timeout = fields.find("connect_timeout")) {
     http.connect_timeout =
-        read_duration(*timeout, path + ".connect_timeout").value_or(http.connect_timeout);
+        m_reader.read_duration(*timeout, path + ".connect_timeout").value_or(http.connect_timeout);
   }
   if (const Entry* concurrency = fields.find("concurrency")) {
-    http.concurrency = read_count(*concurrency, path + ".concurrency", 1, k_max_concurrency)
-                           .value_or(http.concurrency);
+    http.concurrency =
+        m_reader.read_count(*concurrency, path + ".concurrency", 1, k_max_concurrency)
+            .value_or(http.concurrency);
   }
   if (const Entry* rate = fields.find("rate")) {
-    const std::optional<Rate> parsed = read_rate(*rate, path + ".rate");
+    const std::optional<Rate> parsed = m_reader.read_rate(*rate, path + ".rate");
     if (parsed && parsed->adaptive) {
-      error(rate->value_loc,
-            path + ".rate: auto is for groups writing to Redis (expected e.g. 200/s or unlimited)");
+      m_reader.error(
+          rate->value_loc,
+          path + ".rate: auto is for groups writing to Redis (expected e.g. 200/s or unlimited)");
     } else {
       http.rate = parsed.value_or(http.rate);
     }
   }
   if (const Entry* retries = fields.find("retries")) {
-    http.retries =
-        static_cast<int>(read_count(*retries, path + ".retries", 0, k_max_retries).value_or(2));
+    http.retries = static_cast<int>(
+        m_reader.read_count(*retries, path + ".retries", 0, k_max_retries).value_or(2));
   }
   if (const Entry* max_body = fields.find("max_body")) {
-    http.max_body = read_size(*max_body, path + ".max_body").value_or(http.max_body);
+    http.max_body = m_reader.read_size(*max_body, path + ".max_body").value_or(http.max_body);
   }
 }
 
@@ -1009,15 +552,16 @@ Parser::parse_schedules(const Entry& entry)
     return;
   }
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          "schedules: expected a mapping of names to schedules, got " + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   "schedules: expected a mapping of names to schedules, got "
+                       + describe(entry.value));
     return;
   }
-  for (const Entry& schedule : entries_of(entry.value, "schedule", "in schedules")) {
+  for (const Entry& schedule : m_reader.entries_of(entry.value, "schedule", "in schedules")) {
     if (!detail::is_valid_name(schedule.key)) {
-      error(schedule.key_loc,
-            "schedules: invalid schedule name " + quote(schedule.key)
-                + " (use letters, digits, '_', '.' and '-')");
+      m_reader.error(schedule.key_loc,
+                     "schedules: invalid schedule name " + quote(schedule.key)
+                         + " (use letters, digits, '_', '.' and '-')");
     }
     m_names.schedules.push_back(schedule.key);
     parse_schedule(schedule);
@@ -1029,13 +573,13 @@ Parser::parse_schedule(const Entry& entry)
 {
   const std::string path = "schedules." + entry.key;
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping with one of peak, dates or cron, got "
-              + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   path + ": expected a mapping with one of peak, dates or cron, got "
+                       + describe(entry.value));
     return;
   }
   const Fields fields =
-      read_fields(entry.value, k_schedule_fields, "in schedule " + quote(entry.key));
+      m_reader.read_fields(entry.value, k_schedule_fields, "in schedule " + quote(entry.key));
   ScheduleSpec schedule;
   schedule.name = entry.key;
   schedule.loc = entry.key_loc;
@@ -1047,20 +591,21 @@ Parser::parse_schedule(const Entry& entry)
     }
   }
   if (kinds.empty()) {
-    error(entry.value_loc, path + ": expected one of peak, dates or cron");
+    m_reader.error(entry.value_loc, path + ": expected one of peak, dates or cron");
   } else if (kinds.size() > 1) {
-    error(kinds[1]->key_loc,
-          path + ": only one of peak, dates or cron may be given (found " + quote(kinds[0]->key)
-              + " and " + quote(kinds[1]->key) + ")");
+    m_reader.error(kinds[1]->key_loc,
+                   path + ": only one of peak, dates or cron may be given (found "
+                       + quote(kinds[0]->key) + " and " + quote(kinds[1]->key) + ")");
   }
 
   if (const Entry* peak = fields.find("peak")) {
-    if (std::optional<std::string> text = read_string(*peak, path + ".peak")) {
+    if (std::optional<std::string> text = m_reader.read_string(*peak, path + ".peak")) {
       const std::size_t dash = text->find('-');
       if (dash == std::string::npos || !detail::is_hhmm(text->substr(0, dash))
           || !detail::is_hhmm(text->substr(dash + 1))) {
-        error(peak->value_loc,
-              path + ".peak: invalid time window " + quote(*text) + " (expected HH:MM-HH:MM)");
+        m_reader.error(peak->value_loc,
+                       path + ".peak: invalid time window " + quote(*text)
+                           + " (expected HH:MM-HH:MM)");
       } else {
         schedule.peak = std::move(*text);
       }
@@ -1068,62 +613,54 @@ Parser::parse_schedule(const Entry& entry)
   }
   if (const Entry* days = fields.find("days")) {
     if (fields.find("peak") == nullptr) {
-      error(days->key_loc, path + ": \"days\" is only allowed with \"peak\"");
+      m_reader.error(days->key_loc, path + ": \"days\" is only allowed with \"peak\"");
     } else if (std::optional<std::vector<std::string>> list =
-                   read_string_list(*days, path + ".days", "day", false)) {
-      for (std::size_t i = 0; i < list->size(); ++i) {
-        if (!detail::is_day_name((*list)[i])) {
-          error(m_last_list_locs[i],
-                path + ".days" + one_based(i) + ": invalid day " + quote((*list)[i])
-                    + " (expected mon, tue, wed, thu, fri, sat or sun)");
-        }
-      }
+                   m_reader.read_checked_list(*days,
+                                              path + ".days",
+                                              "day",
+                                              detail::is_day_name,
+                                              "expected mon, tue, wed, thu, fri, sat or sun")) {
       schedule.days = std::move(*list);
     }
   }
   if (const Entry* dates = fields.find("dates")) {
-    if (std::optional<std::vector<std::string>> list =
-            read_string_list(*dates, path + ".dates", "date", false)) {
-      for (std::size_t i = 0; i < list->size(); ++i) {
-        if (!detail::is_mmdd((*list)[i])) {
-          error(m_last_list_locs[i],
-                path + ".dates" + one_based(i) + ": invalid date " + quote((*list)[i])
-                    + " (expected MM-DD, e.g. 11-27)");
-        }
-      }
+    if (std::optional<std::vector<std::string>> list = m_reader.read_checked_list(
+            *dates, path + ".dates", "date", detail::is_mmdd, "expected MM-DD, e.g. 11-27")) {
       schedule.dates = std::move(*list);
     }
   }
   if (const Entry* at = fields.find("at")) {
     if (fields.find("dates") == nullptr) {
-      error(at->key_loc, path + ": \"at\" is only allowed with \"dates\"");
-    } else if (std::optional<std::string> text = read_string(*at, path + ".at")) {
+      m_reader.error(at->key_loc, path + ": \"at\" is only allowed with \"dates\"");
+    } else if (std::optional<std::string> text = m_reader.read_string(*at, path + ".at")) {
       if (!detail::is_hhmm(*text)) {
-        error(at->value_loc, path + ".at: invalid time " + quote(*text) + " (expected HH:MM)");
+        m_reader.error(at->value_loc,
+                       path + ".at: invalid time " + quote(*text) + " (expected HH:MM)");
       } else {
         schedule.at = std::move(*text);
       }
     }
   }
   if (const Entry* cron = fields.find("cron")) {
-    if (std::optional<std::string> text = read_string(*cron, path + ".cron")) {
+    if (std::optional<std::string> text = m_reader.read_string(*cron, path + ".cron")) {
       const std::size_t count = detail::count_fields(*text);
       if (count != 5) {
-        error(cron->value_loc,
-              path + ".cron: expected 5 fields (minute hour day-of-month month day-of-week), got "
-                  + std::to_string(count));
+        m_reader.error(
+            cron->value_loc,
+            path + ".cron: expected 5 fields (minute hour day-of-month month day-of-week), got "
+                + std::to_string(count));
       } else {
         schedule.cron = std::move(*text);
       }
     }
   }
   if (const Entry* timezone = fields.find("timezone")) {
-    if (std::optional<std::string> text = read_nonempty(*timezone, path + ".timezone")) {
+    if (std::optional<std::string> text = m_reader.read_nonempty(*timezone, path + ".timezone")) {
       schedule.timezone = std::move(*text);
     }
   }
   if (const Entry* lead = fields.find("lead")) {
-    schedule.lead = read_duration(*lead, path + ".lead").value_or(schedule.lead);
+    schedule.lead = m_reader.read_duration(*lead, path + ".lead").value_or(schedule.lead);
   }
   m_manifest.schedules.push_back(std::move(schedule));
 }
@@ -1139,40 +676,42 @@ Parser::parse_defaults(const Entry& entry)
     return;
   }
   if (!entry.value.IsMap()) {
-    error(entry.value_loc, "defaults: expected a mapping, got " + describe(entry.value));
+    m_reader.error(entry.value_loc, "defaults: expected a mapping, got " + describe(entry.value));
     return;
   }
-  const Fields fields = read_fields(entry.value, k_defaults_fields, "in defaults");
+  const Fields fields = m_reader.read_fields(entry.value, k_defaults_fields, "in defaults");
   if (const Entry* target = fields.find("target")) {
-    if (std::optional<std::string> name = read_nonempty(*target, "defaults.target")) {
-      m_defaults_target_loc = target->value_loc;
+    if (std::optional<std::string> name = m_reader.read_nonempty(*target, "defaults.target")) {
       if (check_reference("defaults", "target", *name, m_names.targets, target->value_loc)) {
         defaults.target = std::move(*name);
       }
     }
   }
   if (const Entry* ttl = fields.find("ttl")) {
-    defaults.ttl = read_duration(*ttl, "defaults.ttl").value_or(defaults.ttl);
+    defaults.ttl = m_reader.read_duration(*ttl, "defaults.ttl").value_or(defaults.ttl);
   }
   if (const Entry* jitter = fields.find("ttl_jitter")) {
-    defaults.ttl_jitter = read_jitter(*jitter, "defaults.ttl_jitter").value_or(defaults.ttl_jitter);
+    defaults.ttl_jitter =
+        m_reader.read_jitter(*jitter, "defaults.ttl_jitter").value_or(defaults.ttl_jitter);
   }
   if (const Entry* batch = fields.find("batch")) {
-    defaults.batch = read_count(*batch, "defaults.batch", 1, k_max_batch).value_or(defaults.batch);
+    defaults.batch =
+        m_reader.read_count(*batch, "defaults.batch", 1, k_max_batch).value_or(defaults.batch);
   }
   if (const Entry* concurrency = fields.find("concurrency")) {
-    defaults.concurrency = read_count(*concurrency, "defaults.concurrency", 1, k_max_concurrency)
-                               .value_or(defaults.concurrency);
+    defaults.concurrency =
+        m_reader.read_count(*concurrency, "defaults.concurrency", 1, k_max_concurrency)
+            .value_or(defaults.concurrency);
   }
   if (const Entry* rate = fields.find("rate")) {
-    defaults.rate = read_rate(*rate, "defaults.rate").value_or(defaults.rate);
+    defaults.rate = m_reader.read_rate(*rate, "defaults.rate").value_or(defaults.rate);
   }
   if (const Entry* throttle = fields.find("throttle")) {
-    defaults.throttle = read_throttle(*throttle, "defaults.throttle");
+    defaults.throttle = m_reader.read_throttle(*throttle, "defaults.throttle");
   }
   if (const Entry* only_missing = fields.find("only_missing")) {
     defaults.only_missing =
-        read_bool(*only_missing, "defaults.only_missing").value_or(defaults.only_missing);
+        m_reader.read_bool(*only_missing, "defaults.only_missing").value_or(defaults.only_missing);
   }
 }
 
@@ -1182,17 +721,14 @@ void
 Parser::parse_groups(const Entry& entry)
 {
   if (!entry.value.IsSequence()) {
-    error(entry.value_loc, "groups: expected a list of groups, got " + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   "groups: expected a list of groups, got " + describe(entry.value));
     return;
   }
   std::size_t index = 0;
   for (YAML::const_iterator it = entry.value.begin(); it != entry.value.end(); ++it, ++index) {
     const YAML::Node group = *it;
-    Location loc = location_of(group.Mark());
-    if (loc.line == 0 || group.IsNull()) {
-      loc = entry.value_loc;
-    }
-    parse_group(group, loc, index);
+    parse_group(group, detail::location_or(group, entry.value_loc), index);
   }
 }
 
@@ -1201,7 +737,7 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
 {
   const std::string position = "groups" + one_based(index);
   if (!node.IsMap()) {
-    error(loc, position + ": expected a mapping, got " + describe(node));
+    m_reader.error(loc, position + ": expected a mapping, got " + describe(node));
     return;
   }
   // The name labels every other message, so find it before reading anything else.
@@ -1216,35 +752,35 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
       label_name.empty() ? position : position + " (" + quote(label_name) + ")";
   const std::string who = label_name.empty() ? position : "group " + quote(label_name);
 
-  const Fields fields = read_fields(node, k_group_fields, "in " + who);
+  const Fields fields = m_reader.read_fields(node, k_group_fields, "in " + who);
   GroupSpec group;
   group.loc = loc;
   group.targets_loc = loc;
 
   if (const Entry* name = fields.find("name")) {
-    if (std::optional<std::string> text = read_string(*name, position + ".name")) {
+    if (std::optional<std::string> text = m_reader.read_string(*name, position + ".name")) {
       if (!detail::is_valid_name(*text)) {
-        error(name->value_loc,
-              position + ".name: invalid group name " + quote(*text)
-                  + " (use letters, digits, '_', '.' and '-')");
+        m_reader.error(name->value_loc,
+                       position + ".name: invalid group name " + quote(*text)
+                           + " (use letters, digits, '_', '.' and '-')");
       } else if (const auto seen = m_group_lines.find(*text); seen != m_group_lines.end()) {
-        error(name->value_loc,
-              position + ".name: duplicate group name " + quote(*text) + " (first defined at line "
-                  + std::to_string(seen->second) + ")");
+        m_reader.error(name->value_loc,
+                       position + ".name: duplicate group name " + quote(*text)
+                           + " (first defined at line " + std::to_string(seen->second) + ")");
       } else {
         m_group_lines.emplace(*text, name->value_loc.line);
       }
       group.name = std::move(*text);
     }
   } else {
-    error(loc, path + ": missing required field \"name\"");
+    m_reader.error(loc, path + ": missing required field \"name\"");
   }
 
   if (const Entry* priority = fields.find("priority")) {
-    group.priority = read_int(*priority, path + ".priority").value_or(0);
+    group.priority = m_reader.read_int(*priority, path + ".priority").value_or(0);
   }
   if (const Entry* schedule = fields.find("schedule")) {
-    if (std::optional<std::string> text = read_nonempty(*schedule, path + ".schedule")) {
+    if (std::optional<std::string> text = m_reader.read_nonempty(*schedule, path + ".schedule")) {
       check_reference(who, "schedule", *text, m_names.schedules, schedule->value_loc);
       group.schedule = std::move(*text);
     }
@@ -1259,14 +795,15 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
     }
   }
   if (key_sources.empty()) {
-    error(loc, path + ": missing a key source (one of keys, pattern, query or keys_from)");
+    m_reader.error(loc, path + ": missing a key source (one of keys, pattern, query or keys_from)");
   } else {
     group.keys_loc = key_sources.front()->value_loc;
     if (key_sources.size() > 1) {
-      error(key_sources[1]->key_loc,
-            path + ": " + quote(key_sources[1]->key) + " cannot be combined with "
-                + quote(key_sources[0]->key)
-                + " (a group has exactly one key source: keys, pattern, query or keys_from)");
+      m_reader.error(
+          key_sources[1]->key_loc,
+          path + ": " + quote(key_sources[1]->key) + " cannot be combined with "
+              + quote(key_sources[0]->key)
+              + " (a group has exactly one key source: keys, pattern, query or keys_from)");
     }
   }
   const Entry* keys = fields.find("keys");
@@ -1276,25 +813,27 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
   const Entry* keys_from = fields.find("keys_from");
   const Entry* key = fields.find("key");
   if (with != nullptr && pattern == nullptr) {
-    error(with->key_loc, path + ": \"with\" is only allowed with \"pattern\"");
+    m_reader.error(with->key_loc, path + ": \"with\" is only allowed with \"pattern\"");
   }
   if (pattern != nullptr && with == nullptr) {
-    error(pattern->key_loc, path + ": \"pattern\" requires \"with\"");
+    m_reader.error(pattern->key_loc, path + ": \"pattern\" requires \"with\"");
   }
   if (key != nullptr && query == nullptr && keys_from == nullptr) {
-    error(key->key_loc, path + ": \"key\" is only allowed with \"query\" or \"keys_from\"");
+    m_reader.error(key->key_loc,
+                   path + ": \"key\" is only allowed with \"query\" or \"keys_from\"");
   }
   if (query != nullptr && key == nullptr) {
-    error(query->key_loc, path + ": \"query\" requires \"key\"");
+    m_reader.error(query->key_loc, path + ": \"query\" requires \"key\"");
   }
 
   if (keys != nullptr) {
-    group.keys = read_string_list(*keys, path + ".keys", "key", false).value_or(group.keys);
+    group.keys =
+        m_reader.read_string_list(*keys, path + ".keys", "key", false).value_or(group.keys);
   }
   std::optional<std::vector<std::string>> pattern_vars;
   if (pattern != nullptr) {
-    if (std::optional<std::string> text = read_nonempty(*pattern, path + ".pattern")) {
-      pattern_vars = check_template(*text, pattern->value_loc, path + ".pattern", nullptr);
+    if (std::optional<std::string> text = m_reader.read_nonempty(*pattern, path + ".pattern")) {
+      pattern_vars = m_reader.check_template(*text, pattern->value_loc, path + ".pattern", nullptr);
       group.pattern = std::move(*text);
     }
   }
@@ -1316,16 +855,16 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
     }
     for (const std::string& variable : *pattern_vars) {
       if (!contains(defined, variable)) {
-        error(pattern->value_loc,
-              path + ".pattern: variable {" + variable + "} is not defined in \"with\" ("
-                  + names_or_none(defined) + ")");
+        m_reader.error(pattern->value_loc,
+                       path + ".pattern: variable {" + variable + "} is not defined in \"with\" ("
+                           + names_or_none(defined) + ")");
       }
     }
     for (const PatternVar& var : *with_vars) {
       if (!contains(*pattern_vars, var.name)) {
-        error(var.loc,
-              path + ".with." + var.name + ": variable " + quote(var.name)
-                  + " is not used in the pattern");
+        m_reader.error(var.loc,
+                       path + ".with." + var.name + ": variable " + quote(var.name)
+                           + " is not used in the pattern");
       }
     }
   }
@@ -1336,19 +875,20 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
     group.keys_from = parse_keys_from(*keys_from, path + ".keys_from", who);
   }
   if (key != nullptr) {
-    if (std::optional<std::string> text = read_nonempty(*key, path + ".key")) {
+    if (std::optional<std::string> text = m_reader.read_nonempty(*key, path + ".key")) {
       // The variables are query columns or keys_from fields, only known when reading, but a
       // template without any would write every row to the same key.
       std::optional<std::vector<std::string>> vars =
-          check_template(*text, key->value_loc, path + ".key", nullptr);
+          m_reader.check_template(*text, key->value_loc, path + ".key", nullptr);
       if (vars && vars->empty()) {
-        error(key->value_loc,
-              path
-                  + (query != nullptr
-                         ? ".key: the key template has no {column} variable, so every row would "
-                           "write the same key"
-                         : ".key: the key template has no variable, so every key read would "
-                           "write the same key"));
+        m_reader.error(
+            key->value_loc,
+            path
+                + (query != nullptr
+                       ? ".key: the key template has no {column} variable, so every row would "
+                         "write the same key"
+                       : ".key: the key template has no variable, so every key read would "
+                         "write the same key"));
       }
       group.key = std::move(*text);
     }
@@ -1364,29 +904,30 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
     group.value = parse_value(
         *value, path + ".value", who, query_group, check_vars ? &template_vars : nullptr);
   } else {
-    error(loc, path + ": missing required field \"value\"");
+    m_reader.error(loc, path + ": missing required field \"value\"");
   }
 
   if (const Entry* ttl = fields.find("ttl")) {
-    group.ttl = read_duration(*ttl, path + ".ttl");
+    group.ttl = m_reader.read_duration(*ttl, path + ".ttl");
   }
   if (const Entry* jitter = fields.find("ttl_jitter")) {
-    group.ttl_jitter = read_jitter(*jitter, path + ".ttl_jitter");
+    group.ttl_jitter = m_reader.read_jitter(*jitter, path + ".ttl_jitter");
   }
   if (const Entry* only_missing = fields.find("only_missing")) {
-    group.only_missing = read_bool(*only_missing, path + ".only_missing");
+    group.only_missing = m_reader.read_bool(*only_missing, path + ".only_missing");
   }
   if (const Entry* batch = fields.find("batch")) {
-    group.batch = read_count(*batch, path + ".batch", 1, k_max_batch);
+    group.batch = m_reader.read_count(*batch, path + ".batch", 1, k_max_batch);
   }
   if (const Entry* concurrency = fields.find("concurrency")) {
-    group.concurrency = read_count(*concurrency, path + ".concurrency", 1, k_max_concurrency);
+    group.concurrency =
+        m_reader.read_count(*concurrency, path + ".concurrency", 1, k_max_concurrency);
   }
   if (const Entry* rate = fields.find("rate")) {
-    group.rate = read_rate(*rate, path + ".rate");
+    group.rate = m_reader.read_rate(*rate, path + ".rate");
   }
   if (const Entry* throttle = fields.find("throttle")) {
-    group.throttle = read_throttle(*throttle, path + ".throttle");
+    group.throttle = m_reader.read_throttle(*throttle, path + ".throttle");
   }
 
   // Targets: `target: x` or `targets: [x, y]`, else defaults.target (or the only target).
@@ -1398,33 +939,35 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
                                       && target->key_loc.column > targets->key_loc.column)
                               ? target
                               : targets;
-    error(second->key_loc, path + ": \"target\" and \"targets\" cannot both be given");
+    m_reader.error(second->key_loc, path + ": \"target\" and \"targets\" cannot both be given");
   } else if (target != nullptr) {
     group.targets_loc = target->value_loc;
-    if (std::optional<std::string> name = read_nonempty(*target, path + ".target")) {
+    if (std::optional<std::string> name = m_reader.read_nonempty(*target, path + ".target")) {
       check_reference(who, "target", *name, m_names.targets, target->value_loc);
       group.targets.push_back(std::move(*name));
     }
   } else if (targets != nullptr) {
     group.targets_loc = targets->value_loc;
-    if (std::optional<std::vector<std::string>> names =
-            read_string_list(*targets, path + ".targets", "target", false)) {
-      const std::vector<Location> locs = m_last_list_locs;
-      for (std::size_t i = 0; i < names->size(); ++i) {
-        const std::string& name = (*names)[i];
-        if (std::find(names->begin(), names->begin() + static_cast<std::ptrdiff_t>(i), name)
-            != names->begin() + static_cast<std::ptrdiff_t>(i)) {
-          error(locs[i], path + ".targets" + one_based(i) + ": duplicate target " + quote(name));
+    if (std::optional<detail::StringList> list =
+            m_reader.read_located_strings(*targets, path + ".targets", "target", false)) {
+      const std::vector<std::string>& names = list->items;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const std::string& name = names[i];
+        const auto earlier = names.begin() + static_cast<std::ptrdiff_t>(i);
+        if (std::find(names.begin(), earlier, name) != earlier) {
+          m_reader.error(list->locs[i],
+                         path + ".targets" + one_based(i) + ": duplicate target " + quote(name));
           continue;
         }
-        check_reference(who, "target", name, m_names.targets, locs[i]);
+        check_reference(who, "target", name, m_names.targets, list->locs[i]);
       }
-      group.targets = std::move(*names);
+      group.targets = std::move(list->items);
     }
   } else if (m_manifest.defaults.target.empty() && m_names.targets.size() > 1) {
-    error(loc,
-          who + ": no target given and several are defined (" + detail::join(m_names.targets)
-              + "); set \"target\" in the group or \"defaults.target\"");
+    m_reader.error(loc,
+                   who + ": no target given and several are defined ("
+                       + detail::join(m_names.targets)
+                       + "); set \"target\" in the group or \"defaults.target\"");
   }
 
   m_manifest.groups.push_back(std::move(group));
@@ -1434,14 +977,14 @@ std::optional<std::vector<PatternVar>>
 Parser::parse_with(const Entry& entry, const std::string& path)
 {
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping of variable names to ranges or lists, got "
-              + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   path + ": expected a mapping of variable names to ranges or lists, got "
+                       + describe(entry.value));
     return std::nullopt;
   }
-  const std::vector<Entry> entries = entries_of(entry.value, "variable", "in " + path);
+  const std::vector<Entry> entries = m_reader.entries_of(entry.value, "variable", "in " + path);
   if (entries.empty()) {
-    error(entry.value_loc, path + ": expected at least one variable");
+    m_reader.error(entry.value_loc, path + ": expected at least one variable");
     return std::nullopt;
   }
   std::vector<PatternVar> vars;
@@ -1452,24 +995,24 @@ Parser::parse_with(const Entry& entry, const std::string& path)
     var.name = var_entry.key;
     var.loc = var_entry.key_loc;
     if (!detail::is_valid_name(var.name)) {
-      error(var_entry.key_loc,
-            path + ": invalid variable name " + quote(var.name)
-                + " (use letters, digits, '_', '.' and '-')");
+      m_reader.error(var_entry.key_loc,
+                     path + ": invalid variable name " + quote(var.name)
+                         + " (use letters, digits, '_', '.' and '-')");
       ok = false;
     } else if (var.name == "key") {
-      error(var_entry.key_loc, var_path + ": \"key\" is reserved for the rendered key");
+      m_reader.error(var_entry.key_loc, var_path + ": \"key\" is reserved for the rendered key");
       ok = false;
     }
     if (var_entry.value.IsSequence()) {
       std::optional<std::vector<std::string>> values =
-          read_string_list(var_entry, var_path, "value", false);
+          m_reader.read_string_list(var_entry, var_path, "value", false);
       if (!values) {
         ok = false;
         continue;
       }
       var.values = std::move(*values);
     } else if (var_entry.value.IsScalar()) {
-      std::optional<std::string> text = read_string(var_entry, var_path);
+      std::optional<std::string> text = m_reader.read_string(var_entry, var_path);
       if (!text) {
         ok = false;
         continue;
@@ -1478,22 +1021,23 @@ Parser::parse_with(const Entry& entry, const std::string& path)
       if (text->find("..") != std::string::npos) {
         core::Result<Range> range = parse_range(*text);
         if (!range) {
-          error(var_entry.value_loc, var_path + ": " + range.error().message);
+          m_reader.error(var_entry.value_loc, var_path + ": " + range.error().message);
           ok = false;
           continue;
         }
         var.range = *range;
       } else if (text->empty()) {
-        error(var_entry.value_loc, var_path + ": expected a non-empty string");
+        m_reader.error(var_entry.value_loc, var_path + ": expected a non-empty string");
         ok = false;
         continue;
       } else {
         var.values.push_back(std::move(*text));
       }
     } else {
-      error(var_entry.value_loc,
-            var_path + ": expected a range like \"1..5000\", a list or a single value, got "
-                + describe(var_entry.value));
+      m_reader.error(var_entry.value_loc,
+                     var_path
+                         + ": expected a range like \"1..5000\", a list or a single value, got "
+                         + describe(var_entry.value));
       ok = false;
       continue;
     }
@@ -1509,26 +1053,26 @@ std::optional<QuerySpec>
 Parser::parse_query(const Entry& entry, const std::string& path, const std::string& who)
 {
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping like {source: db, sql: \"SELECT ...\"}, got "
-              + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   path + ": expected a mapping like {source: db, sql: \"SELECT ...\"}, got "
+                       + describe(entry.value));
     return std::nullopt;
   }
-  const Fields fields = read_fields(entry.value, k_query_fields, "in the query of " + who);
+  const Fields fields = m_reader.read_fields(entry.value, k_query_fields, "in the query of " + who);
   QuerySpec query;
   query.loc = entry.value_loc;
   if (const Entry* source = fields.find("source")) {
-    if (std::optional<std::string> name = read_nonempty(*source, path + ".source")) {
+    if (std::optional<std::string> name = m_reader.read_nonempty(*source, path + ".source")) {
       check_source(who, *name, source->value_loc, false, "\"query\"");
       query.source = std::move(*name);
     }
   } else {
-    error(entry.value_loc, path + ": missing required field \"source\"");
+    m_reader.error(entry.value_loc, path + ": missing required field \"source\"");
   }
   if (const Entry* sql = fields.find("sql")) {
-    query.sql = read_nonempty(*sql, path + ".sql").value_or("");
+    query.sql = m_reader.read_nonempty(*sql, path + ".sql").value_or("");
   } else {
-    error(entry.value_loc, path + ": missing required field \"sql\"");
+    m_reader.error(entry.value_loc, path + ": missing required field \"sql\"");
   }
   return query;
 }
@@ -1537,30 +1081,31 @@ std::optional<KeysFromSpec>
 Parser::parse_keys_from(const Entry& entry, const std::string& path, const std::string& who)
 {
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path
-              + ": expected a mapping like {file: keys.txt} or {source: api, get: /keys.json}, got "
-              + describe(entry.value));
+    m_reader.error(
+        entry.value_loc,
+        path + ": expected a mapping like {file: keys.txt} or {source: api, get: /keys.json}, got "
+            + describe(entry.value));
     return std::nullopt;
   }
-  const Fields fields = read_fields(entry.value, k_keys_from_fields, "in the keys_from of " + who);
+  const Fields fields =
+      m_reader.read_fields(entry.value, k_keys_from_fields, "in the keys_from of " + who);
   const Entry* file = fields.find("file");
   const Entry* source = fields.find("source");
   const Entry* get = fields.find("get");
   if (file == nullptr && get == nullptr) {
-    error(entry.value_loc,
-          path
-              + (source != nullptr ? ": \"source\" needs \"get\""
-                                   : ": expected {file: PATH} or {source: S, get: PATH}"));
+    m_reader.error(entry.value_loc,
+                   path
+                       + (source != nullptr ? ": \"source\" needs \"get\""
+                                            : ": expected {file: PATH} or {source: S, get: PATH}"));
     return std::nullopt;
   }
   if (file != nullptr && get != nullptr) {
     const bool file_first = std::pair(file->key_loc.line, file->key_loc.column)
                             < std::pair(get->key_loc.line, get->key_loc.column);
     const Entry& second = file_first ? *get : *file;
-    error(second.key_loc,
-          path + ": " + quote(file_first ? "file" : "get") + " and "
-              + quote(file_first ? "get" : "file") + " cannot be combined");
+    m_reader.error(second.key_loc,
+                   path + ": " + quote(file_first ? "file" : "get") + " and "
+                       + quote(file_first ? "get" : "file") + " cannot be combined");
     return std::nullopt;
   }
   KeysFromSpec spec;
@@ -1570,30 +1115,32 @@ Parser::parse_keys_from(const Entry& entry, const std::string& path, const std::
   std::optional<KeyFormat> format;
   if (file != nullptr) {
     if (source != nullptr) {
-      error(source->key_loc, path + ": \"source\" is not allowed with \"file\"");
+      m_reader.error(source->key_loc, path + ": \"source\" is not allowed with \"file\"");
     }
-    if (std::optional<std::string> text = read_nonempty(*file, path + ".file")) {
+    if (std::optional<std::string> text = m_reader.read_nonempty(*file, path + ".file")) {
       spec.file = resolve_path(*text, m_base_dir);
       format = detail::key_format_for_path(*text);
     }
   } else {
     if (source == nullptr) {
-      error(entry.value_loc, path + ": \"get\" needs \"source\"");
-    } else if (std::optional<std::string> name = read_nonempty(*source, path + ".source")) {
+      m_reader.error(entry.value_loc, path + ": \"get\" needs \"source\"");
+    } else if (std::optional<std::string> name =
+                   m_reader.read_nonempty(*source, path + ".source")) {
       check_source(who, *name, source->value_loc, true, "\"keys_from.get\"");
       spec.source = std::move(*name);
     }
-    if (std::optional<std::string> text = read_nonempty(*get, path + ".get")) {
+    if (std::optional<std::string> text = m_reader.read_nonempty(*get, path + ".get")) {
       // The document is fetched once, before any key exists, so there is nothing to render.
       if (std::optional<std::vector<std::string>> vars =
-              check_template(*text, get->value_loc, path + ".get", nullptr);
+              m_reader.check_template(*text, get->value_loc, path + ".get", nullptr);
           vars && !vars->empty()) {
         std::string found;
         for (const std::string& variable : *vars) {
           found += (found.empty() ? "{" : ", {") + variable + "}";
         }
-        error(get->value_loc,
-              path + ".get: template variables are not allowed here (found " + found + ")");
+        m_reader.error(get->value_loc,
+                       path + ".get: template variables are not allowed here (found " + found
+                           + ")");
       }
       format = detail::key_format_for_path(*text);
       spec.get = std::move(*text);
@@ -1602,19 +1149,19 @@ Parser::parse_keys_from(const Entry& entry, const std::string& path, const std::
   const Entry* format_entry = fields.find("format");
   if (format_entry != nullptr) {
     format.reset();
-    if (std::optional<std::string> name = read_nonempty(*format_entry, path + ".format")) {
+    if (std::optional<std::string> name = m_reader.read_nonempty(*format_entry, path + ".format")) {
       format = detail::key_format_named(*name);
       if (!format) {
-        error(format_entry->value_loc,
-              path + ".format: invalid format " + quote(*name)
-                  + " (expected lines, jsonl, csv, json or sitemap)");
+        m_reader.error(format_entry->value_loc,
+                       path + ".format: invalid format " + quote(*name)
+                           + " (expected lines, jsonl, csv, json or sitemap)");
       }
     }
   }
   const Entry* field = fields.find("field");
   if (!format) {
     if (field != nullptr) {
-      spec.field = read_nonempty(*field, path + ".field").value_or("");
+      spec.field = m_reader.read_nonempty(*field, path + ".field").value_or("");
     }
     return spec;
   }
@@ -1622,13 +1169,14 @@ Parser::parse_keys_from(const Entry& entry, const std::string& path, const std::
   const std::string format_name(detail::key_format_name(*format));
   if (field != nullptr) {
     if (*format == KeyFormat::lines || *format == KeyFormat::sitemap) {
-      error(field->key_loc, path + ": \"field\" is not allowed with format " + format_name);
+      m_reader.error(field->key_loc,
+                     path + ": \"field\" is not allowed with format " + format_name);
     } else {
-      spec.field = read_nonempty(*field, path + ".field").value_or("");
+      spec.field = m_reader.read_nonempty(*field, path + ".field").value_or("");
     }
   } else if (*format == KeyFormat::jsonl || *format == KeyFormat::csv) {
-    error(format_entry != nullptr ? format_entry->value_loc : entry.value_loc,
-          path + ": format " + format_name + " needs \"field\"");
+    m_reader.error(format_entry != nullptr ? format_entry->value_loc : entry.value_loc,
+                   path + ": format " + format_name + " needs \"field\"");
   }
   return spec;
 }
@@ -1641,14 +1189,15 @@ Parser::parse_value(const Entry& entry,
                     const std::vector<std::string>* template_vars)
 {
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path
-              + ": expected a mapping like {text: ...}, {column: ...} or {source: ..., get: ...}, "
-                "got "
-              + describe(entry.value));
+    m_reader.error(
+        entry.value_loc,
+        path
+            + ": expected a mapping like {text: ...}, {column: ...} or {source: ..., get: ...}, "
+              "got "
+            + describe(entry.value));
     return std::nullopt;
   }
-  const Fields fields = read_fields(entry.value, k_value_fields, "in the value of " + who);
+  const Fields fields = m_reader.read_fields(entry.value, k_value_fields, "in the value of " + who);
   std::vector<const Entry*> kinds;
   for (const Entry& field : fields.entries()) {
     if (is_one_of(k_value_kinds, field.key)) {
@@ -1661,22 +1210,22 @@ Parser::parse_value(const Entry& entry,
           return is_one_of(k_get_only_fields, field.key);
         });
     if (fields.find("source") != nullptr) {
-      error(entry.value_loc, path + ": \"source\" needs \"sql\" or \"get\"");
+      m_reader.error(entry.value_loc, path + ": \"source\" needs \"sql\" or \"get\"");
     } else if (get_only != fields.entries().end()) {
-      error(get_only->key_loc, path + ": " + quote(get_only->key) + " needs \"get\"");
+      m_reader.error(get_only->key_loc, path + ": " + quote(get_only->key) + " needs \"get\"");
     } else {
-      error(entry.value_loc,
-            path
-                + ": expected one of {column: C}, {hash: [C...]}, {set: C}, {list: C}, "
-                  "{zset: {member: C, score: D}}, {source, sql, params}, "
-                  "{source, get, json_pointer, hash_from_json} or {text: T}");
+      m_reader.error(entry.value_loc,
+                     path
+                         + ": expected one of {column: C}, {hash: [C...]}, {set: C}, {list: C}, "
+                           "{zset: {member: C, score: D}}, {source, sql, params}, "
+                           "{source, get, json_pointer, hash_from_json} or {text: T}");
     }
     return std::nullopt;
   }
   if (kinds.size() > 1) {
-    error(kinds[1]->key_loc,
-          path + ": " + quote(kinds[0]->key) + " and " + quote(kinds[1]->key)
-              + " cannot be combined");
+    m_reader.error(kinds[1]->key_loc,
+                   path + ": " + quote(kinds[0]->key) + " and " + quote(kinds[1]->key)
+                       + " cannot be combined");
     return std::nullopt;
   }
   const Entry& kind = *kinds.front();
@@ -1696,77 +1245,79 @@ Parser::parse_value(const Entry& entry,
       continue;
     }
     if (is_one_of(k_get_only_fields, field.key)) {
-      error(field.key_loc, path + ": " + quote(field.key) + " needs \"get\"");
+      m_reader.error(field.key_loc, path + ": " + quote(field.key) + " needs \"get\"");
     } else {
-      error(field.key_loc,
-            path + ": " + quote(field.key) + " is not allowed with " + quote(kind.key));
+      m_reader.error(field.key_loc,
+                     path + ": " + quote(field.key) + " is not allowed with " + quote(kind.key));
     }
     ok = false;
   }
   if (is_one_of(k_row_value_kinds, kind.key) && !query_group) {
-    error(kind.key_loc,
-          path + ": " + quote(kind.key) + " is only allowed in a group with a \"query\"");
+    m_reader.error(kind.key_loc,
+                   path + ": " + quote(kind.key) + " is only allowed in a group with a \"query\"");
     ok = false;
   }
 
   if (kind.key == "column") {
     value.kind = ValueKind::column;
-    value.column = read_nonempty(kind, path + ".column").value_or("");
+    value.column = m_reader.read_nonempty(kind, path + ".column").value_or("");
   } else if (kind.key == "hash") {
     value.kind = ValueKind::hash;
-    value.hash_columns = read_string_list(kind, path + ".hash", "column", false)
+    value.hash_columns = m_reader.read_string_list(kind, path + ".hash", "column", false)
                              .value_or(std::vector<std::string>{});
   } else if (kind.key == "set" || kind.key == "list") {
     value.kind = kind.key == "set" ? ValueKind::set : ValueKind::list;
-    value.member = read_nonempty(kind, path + "." + kind.key).value_or("");
+    value.member = m_reader.read_nonempty(kind, path + "." + kind.key).value_or("");
   } else if (kind.key == "zset") {
     value.kind = ValueKind::zset;
     std::tie(value.member, value.score) = parse_zset(kind, path + ".zset", who);
   } else if (kind.key == "text") {
     value.kind = ValueKind::text;
-    if (std::optional<std::string> text = read_string(kind, path + ".text")) {
-      check_template(*text, kind.value_loc, path + ".text", template_vars);
+    if (std::optional<std::string> text = m_reader.read_string(kind, path + ".text")) {
+      m_reader.check_template(*text, kind.value_loc, path + ".text", template_vars);
       value.text = std::move(*text);
     }
   } else {
     const bool http = kind.key == "get";
     value.kind = http ? ValueKind::lookup_http : ValueKind::lookup_sql;
     if (const Entry* source = fields.find("source")) {
-      if (std::optional<std::string> name = read_nonempty(*source, path + ".source")) {
+      if (std::optional<std::string> name = m_reader.read_nonempty(*source, path + ".source")) {
         check_source(who, *name, source->value_loc, http, http ? "\"get\"" : "\"sql\"");
         value.source = std::move(*name);
       }
     } else {
-      error(entry.value_loc, path + ": " + quote(kind.key) + " needs \"source\"");
+      m_reader.error(entry.value_loc, path + ": " + quote(kind.key) + " needs \"source\"");
     }
     if (http) {
-      if (std::optional<std::string> get = read_nonempty(kind, path + ".get")) {
-        check_template(*get, kind.value_loc, path + ".get", template_vars);
+      if (std::optional<std::string> get = m_reader.read_nonempty(kind, path + ".get")) {
+        m_reader.check_template(*get, kind.value_loc, path + ".get", template_vars);
         value.get = std::move(*get);
       }
       if (const Entry* pointer = fields.find("json_pointer")) {
-        if (std::optional<std::string> text = read_string(*pointer, path + ".json_pointer")) {
+        if (std::optional<std::string> text =
+                m_reader.read_string(*pointer, path + ".json_pointer")) {
           if (!text->empty() && text->front() != '/') {
-            error(pointer->value_loc,
-                  path + ".json_pointer: invalid JSON pointer " + quote(*text)
-                      + " (expected \"\" or a path starting with \"/\")");
+            m_reader.error(pointer->value_loc,
+                           path + ".json_pointer: invalid JSON pointer " + quote(*text)
+                               + " (expected \"\" or a path starting with \"/\")");
           }
           value.json_pointer = std::move(*text);
         }
       }
       if (const Entry* hash_from_json = fields.find("hash_from_json")) {
-        value.hash_from_json = read_bool(*hash_from_json, path + ".hash_from_json").value_or(false);
+        value.hash_from_json =
+            m_reader.read_bool(*hash_from_json, path + ".hash_from_json").value_or(false);
       }
     } else {
-      value.sql = read_nonempty(kind, path + ".sql").value_or("");
+      value.sql = m_reader.read_nonempty(kind, path + ".sql").value_or("");
       if (const Entry* params = fields.find("params")) {
-        if (std::optional<std::vector<std::string>> list =
-                read_string_list(*params, path + ".params", "parameter", true)) {
-          const std::vector<Location> locs = m_last_list_locs;
-          for (std::size_t i = 0; i < list->size(); ++i) {
-            check_template((*list)[i], locs[i], path + ".params" + one_based(i), template_vars);
+        if (std::optional<detail::StringList> list =
+                m_reader.read_located_strings(*params, path + ".params", "parameter", true)) {
+          for (std::size_t i = 0; i < list->items.size(); ++i) {
+            m_reader.check_template(
+                list->items[i], list->locs[i], path + ".params" + one_based(i), template_vars);
           }
-          value.params = std::move(*list);
+          value.params = std::move(list->items);
         }
       }
     }
@@ -1781,21 +1332,22 @@ std::pair<std::string, std::string>
 Parser::parse_zset(const Entry& entry, const std::string& path, const std::string& who)
 {
   if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping like {member: C, score: D}, got " + describe(entry.value));
+    m_reader.error(entry.value_loc,
+                   path + ": expected a mapping like {member: C, score: D}, got "
+                       + describe(entry.value));
     return {};
   }
-  const Fields fields = read_fields(entry.value, k_zset_fields, "in the zset of " + who);
+  const Fields fields = m_reader.read_fields(entry.value, k_zset_fields, "in the zset of " + who);
   std::pair<std::string, std::string> columns;
   if (const Entry* member = fields.find("member")) {
-    columns.first = read_nonempty(*member, path + ".member").value_or("");
+    columns.first = m_reader.read_nonempty(*member, path + ".member").value_or("");
   } else {
-    error(entry.value_loc, path + ": missing required field \"member\"");
+    m_reader.error(entry.value_loc, path + ": missing required field \"member\"");
   }
   if (const Entry* score = fields.find("score")) {
-    columns.second = read_nonempty(*score, path + ".score").value_or("");
+    columns.second = m_reader.read_nonempty(*score, path + ".score").value_or("");
   } else {
-    error(entry.value_loc, path + ": missing required field \"score\"");
+    m_reader.error(entry.value_loc, path + ": missing required field \"score\"");
   }
   return columns;
 }

@@ -1,5 +1,6 @@
 // Pure text checks behind the manifest parser: template scanning, ${VAR} expansion, typo
-// suggestions and the small time formats of schedules. No yaml-cpp here.
+// suggestions, names, the small time formats of schedules, keys_from formats and the quoting of
+// values in messages. No yaml-cpp here.
 
 #include "text_checks_detail.hpp"
 
@@ -342,6 +343,21 @@ join(std::span<const std::string> items)
     out += items[i];
   }
   return out;
+}
+
+bool
+contains(std::span<const std::string> names, std::string_view name)
+{
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string
+names_or_none(std::span<const std::string> names)
+{
+  if (names.empty()) {
+    return "none defined";
+  }
+  return "defined: " + join(names);
 }
 
 } // namespace cachewarm::manifest::detail

@@ -73,4 +73,10 @@ std::string quote(std::string_view text);
 // `items` joined with ", ".
 std::string join(std::span<const std::string> items);
 
+// True when `name` is one of `names`.
+bool contains(std::span<const std::string> names, std::string_view name);
+
+// `names` for a message: "defined: a, b", or "none defined" when there are none.
+std::string names_or_none(std::span<const std::string> names);
+
 } // namespace cachewarm::manifest::detail
