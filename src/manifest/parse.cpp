@@ -123,12 +123,41 @@ resolve_path(const std::string& path, const std::string& base_dir)
   return resolved.string();
 }
 
+// A section of named entries: `targets`, `sources` or `schedules`.
+struct NamedSection {
+  std::string_view name;                    // the section, e.g. "targets"
+  std::string_view noun;                    // one entry, e.g. "target"
+  std::string_view expected;                // what the section holds, for "expected X, got Y"
+  std::string_view entry_expected;          // what one entry holds, likewise
+  std::span<const std::string_view> fields; // the fields an entry may have
+  bool required = false; // null and an empty mapping are errors (else the section is skipped)
+};
+
+constexpr NamedSection k_targets_section{"targets",
+                                         "target",
+                                         "a mapping of names to {url: ...}",
+                                         "a mapping like {url: \"redis://host:6379\"}",
+                                         k_target_fields,
+                                         true};
+constexpr NamedSection k_sources_section{"sources",
+                                         "source",
+                                         "a mapping of names to sources",
+                                         "a mapping with one of sqlite, postgres or http",
+                                         k_source_fields,
+                                         false};
+constexpr NamedSection k_schedules_section{"schedules",
+                                           "schedule",
+                                           "a mapping of names to schedules",
+                                           "a mapping with one of peak, dates or cron",
+                                           k_schedule_fields,
+                                           false};
+
 // The names a group may refer to; registered even for broken entries so that one mistake does
 // not cascade into "unknown target" errors.
 struct DefinedNames {
   std::vector<std::string> targets;
   std::vector<std::string> sources;
-  std::vector<std::optional<SourceKind>> source_kinds; // parallel to sources; nullopt: broken
+  std::map<std::string, SourceKind, std::less<>> source_kinds; // the sources whose kind is known
   std::vector<std::string> schedules;
 };
 
@@ -144,14 +173,22 @@ public:
   LoadResult parse(std::string_view text);
 
 private:
+  // Reads a section of named entries (`targets`, `sources`, `schedules`): checks that it is a
+  // mapping, and each entry's name, which it appends to `names`; then, for an entry that is a
+  // mapping, calls `parse_one(entry, path, fields)` with its path (`targets.x`) and its known
+  // fields (unknown ones reported).
+  using ParseNamed = void (Parser::*)(const Entry& entry,
+                                      const std::string& path,
+                                      const Fields& fields);
+  void parse_named(const Entry& entry,
+                   const NamedSection& section,
+                   std::vector<std::string>& names,
+                   ParseNamed parse_one);
   void parse_version(const Entry& entry);
-  void parse_targets(const Entry& entry);
-  void parse_target(const Entry& entry);
-  void parse_sources(const Entry& entry);
-  void parse_source(const Entry& entry);
+  void parse_target(const Entry& entry, const std::string& path, const Fields& fields);
+  void parse_source(const Entry& entry, const std::string& path, const Fields& fields);
   void parse_http(const Entry& entry, const std::string& source_name, HttpSourceSpec& http);
-  void parse_schedules(const Entry& entry);
-  void parse_schedule(const Entry& entry);
+  void parse_schedule(const Entry& entry, const std::string& path, const Fields& fields);
   void parse_defaults(const Entry& entry);
   void parse_groups(const Entry& entry);
   void parse_group(const YAML::Node& node, Location loc, std::size_t index);
@@ -218,16 +255,15 @@ Parser::check_source(const std::string& who,
   if (!check_reference(who, "source", name, m_names.sources, loc)) {
     return;
   }
-  const auto it = std::find(m_names.sources.begin(), m_names.sources.end(), name);
-  const std::optional<SourceKind> kind =
-      m_names.source_kinds[static_cast<std::size_t>(it - m_names.sources.begin())];
-  if (!kind) {
+  const auto found = m_names.source_kinds.find(name);
+  if (found == m_names.source_kinds.end()) {
     return; // the source itself is broken and already reported
   }
-  if ((*kind == SourceKind::http) != want_http) {
+  const SourceKind kind = found->second;
+  if ((kind == SourceKind::http) != want_http) {
     m_reader.error(
         loc,
-        who + ": source " + quote(name) + " is a " + std::string(to_string(*kind)) + " source; "
+        who + ": source " + quote(name) + " is a " + std::string(to_string(kind)) + " source; "
             + std::string(use)
             + (want_http ? " needs an http source" : " needs a sqlite or postgres source"));
   }
@@ -276,13 +312,13 @@ Parser::parse(std::string_view text)
         parse_version(*entry);
       }
       if (const Entry* entry = fields.find("targets")) {
-        parse_targets(*entry);
+        parse_named(*entry, k_targets_section, m_names.targets, &Parser::parse_target);
       }
       if (const Entry* entry = fields.find("sources")) {
-        parse_sources(*entry);
+        parse_named(*entry, k_sources_section, m_names.sources, &Parser::parse_source);
       }
       if (const Entry* entry = fields.find("schedules")) {
-        parse_schedules(*entry);
+        parse_named(*entry, k_schedules_section, m_names.schedules, &Parser::parse_schedule);
       }
       if (const Entry* entry = fields.find("defaults")) {
         parse_defaults(*entry);
@@ -320,44 +356,54 @@ Parser::parse_version(const Entry& entry)
   m_manifest.version = 1;
 }
 
-// --- Targets -----------------------------------------------------------------------------
-
 void
-Parser::parse_targets(const Entry& entry)
+Parser::parse_named(const Entry& entry,
+                    const NamedSection& section,
+                    std::vector<std::string>& names,
+                    ParseNamed parse_one)
 {
+  const std::string name(section.name);
+  if (entry.value.IsNull() && !section.required) {
+    return;
+  }
   if (!entry.value.IsMap()) {
     m_reader.error(entry.value_loc,
-                   "targets: expected a mapping of names to {url: ...}, got "
+                   name + ": expected " + std::string(section.expected) + ", got "
                        + describe(entry.value));
     return;
   }
-  const std::vector<Entry> entries = m_reader.entries_of(entry.value, "target", "in targets");
-  if (entries.empty()) {
-    m_reader.error(entry.value_loc, "targets: at least one target is required");
+  const std::string noun(section.noun);
+  const std::vector<Entry> entries = m_reader.entries_of(entry.value, noun, "in " + name);
+  if (entries.empty() && section.required) {
+    m_reader.error(entry.value_loc, name + ": at least one " + noun + " is required");
   }
-  for (const Entry& target : entries) {
-    if (!detail::is_valid_name(target.key)) {
-      m_reader.error(target.key_loc,
-                     "targets: invalid target name " + quote(target.key)
+  for (const Entry& named : entries) {
+    if (!detail::is_valid_name(named.key)) {
+      m_reader.error(named.key_loc,
+                     name + ": invalid " + noun + " name " + quote(named.key)
                          + " (use letters, digits, '_', '.' and '-')");
     }
-    m_names.targets.push_back(target.key);
-    parse_target(target);
+    // Registered even when broken, so that references to it do not add "unknown" errors.
+    names.push_back(named.key);
+    const std::string path = name + "." + named.key;
+    if (!named.value.IsMap()) {
+      m_reader.error(named.value_loc,
+                     path + ": expected " + std::string(section.entry_expected) + ", got "
+                         + describe(named.value));
+      continue;
+    }
+    (this->*parse_one)(
+        named,
+        path,
+        m_reader.read_fields(named.value, section.fields, "in " + noun + " " + quote(named.key)));
   }
 }
 
+// --- Targets -----------------------------------------------------------------------------
+
 void
-Parser::parse_target(const Entry& entry)
+Parser::parse_target(const Entry& entry, const std::string& path, const Fields& fields)
 {
-  const std::string path = "targets." + entry.key;
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   path + ": expected a mapping like {url: \"redis://host:6379\"}, got "
-                       + describe(entry.value));
-    return;
-  }
-  const Fields fields =
-      m_reader.read_fields(entry.value, k_target_fields, "in target " + quote(entry.key));
   TargetSpec target;
   target.name = entry.key;
   target.loc = entry.key_loc;
@@ -403,40 +449,8 @@ Parser::parse_target(const Entry& entry)
 // --- Sources -----------------------------------------------------------------------------
 
 void
-Parser::parse_sources(const Entry& entry)
+Parser::parse_source(const Entry& entry, const std::string& path, const Fields& fields)
 {
-  if (entry.value.IsNull()) {
-    return;
-  }
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   "sources: expected a mapping of names to sources, got " + describe(entry.value));
-    return;
-  }
-  for (const Entry& source : m_reader.entries_of(entry.value, "source", "in sources")) {
-    if (!detail::is_valid_name(source.key)) {
-      m_reader.error(source.key_loc,
-                     "sources: invalid source name " + quote(source.key)
-                         + " (use letters, digits, '_', '.' and '-')");
-    }
-    parse_source(source);
-  }
-}
-
-void
-Parser::parse_source(const Entry& entry)
-{
-  const std::string path = "sources." + entry.key;
-  m_names.sources.push_back(entry.key);
-  m_names.source_kinds.emplace_back(std::nullopt);
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   path + ": expected a mapping with one of sqlite, postgres or http, got "
-                       + describe(entry.value));
-    return;
-  }
-  const Fields fields =
-      m_reader.read_fields(entry.value, k_source_fields, "in source " + quote(entry.key));
   if (fields.entries().empty()) {
     m_reader.error(entry.value_loc, path + ": expected one of sqlite, postgres or http");
     return;
@@ -466,7 +480,7 @@ Parser::parse_source(const Entry& entry)
     parse_http(kind_entry, entry.key, source.http);
   }
   // A kind is recorded even for a partly broken source so references to it are still checked.
-  m_names.source_kinds.back() = source.kind;
+  m_names.source_kinds.emplace(source.name, source.kind);
   m_manifest.sources.push_back(std::move(source));
 }
 
@@ -546,40 +560,8 @@ Parser::parse_http(const Entry& entry, const std::string& source_name, HttpSourc
 // --- Schedules ---------------------------------------------------------------------------
 
 void
-Parser::parse_schedules(const Entry& entry)
+Parser::parse_schedule(const Entry& entry, const std::string& path, const Fields& fields)
 {
-  if (entry.value.IsNull()) {
-    return;
-  }
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   "schedules: expected a mapping of names to schedules, got "
-                       + describe(entry.value));
-    return;
-  }
-  for (const Entry& schedule : m_reader.entries_of(entry.value, "schedule", "in schedules")) {
-    if (!detail::is_valid_name(schedule.key)) {
-      m_reader.error(schedule.key_loc,
-                     "schedules: invalid schedule name " + quote(schedule.key)
-                         + " (use letters, digits, '_', '.' and '-')");
-    }
-    m_names.schedules.push_back(schedule.key);
-    parse_schedule(schedule);
-  }
-}
-
-void
-Parser::parse_schedule(const Entry& entry)
-{
-  const std::string path = "schedules." + entry.key;
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   path + ": expected a mapping with one of peak, dates or cron, got "
-                       + describe(entry.value));
-    return;
-  }
-  const Fields fields =
-      m_reader.read_fields(entry.value, k_schedule_fields, "in schedule " + quote(entry.key));
   ScheduleSpec schedule;
   schedule.name = entry.key;
   schedule.loc = entry.key_loc;
