@@ -366,10 +366,7 @@ Parser::parse_named(const Entry& entry,
   if (entry.value.IsNull() && !section.required) {
     return;
   }
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   name + ": expected " + std::string(section.expected) + ", got "
-                       + describe(entry.value));
+  if (!m_reader.expect_mapping(entry.value, entry.value_loc, name, section.expected)) {
     return;
   }
   const std::string noun(section.noun);
@@ -386,10 +383,7 @@ Parser::parse_named(const Entry& entry,
     // Registered even when broken, so that references to it do not add "unknown" errors.
     names.push_back(named.key);
     const std::string path = name + "." + named.key;
-    if (!named.value.IsMap()) {
-      m_reader.error(named.value_loc,
-                     path + ": expected " + std::string(section.entry_expected) + ", got "
-                         + describe(named.value));
+    if (!m_reader.expect_mapping(named.value, named.value_loc, path, section.entry_expected)) {
       continue;
     }
     (this->*parse_one)(
@@ -488,10 +482,8 @@ void
 Parser::parse_http(const Entry& entry, const std::string& source_name, HttpSourceSpec& http)
 {
   const std::string path = "sources." + source_name + ".http";
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   path + ": expected a mapping like {base_url: \"https://...\"}, got "
-                       + describe(entry.value));
+  if (!m_reader.expect_mapping(
+          entry.value, entry.value_loc, path, "a mapping like {base_url: \"https://...\"}")) {
     return;
   }
   const Fields fields =
@@ -508,11 +500,10 @@ Parser::parse_http(const Entry& entry, const std::string& source_name, HttpSourc
     m_reader.error(entry.value_loc, path + ": missing required field \"base_url\"");
   }
   if (const Entry* headers = fields.find("headers")) {
-    if (!headers->value.IsMap()) {
-      m_reader.error(headers->value_loc,
-                     path + ".headers: expected a mapping of header names to values, got "
-                         + describe(headers->value));
-    } else {
+    if (m_reader.expect_mapping(headers->value,
+                                headers->value_loc,
+                                path + ".headers",
+                                "a mapping of header names to values")) {
       const std::string in_what = "in " + path + ".headers";
       for (const Entry& header : m_reader.entries_of(headers->value, "header", in_what)) {
         const std::string header_path = path + ".headers." + header.key;
@@ -657,8 +648,7 @@ Parser::parse_defaults(const Entry& entry)
   if (entry.value.IsNull()) {
     return;
   }
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc, "defaults: expected a mapping, got " + describe(entry.value));
+  if (!m_reader.expect_mapping(entry.value, entry.value_loc, "defaults", "a mapping")) {
     return;
   }
   const Fields fields = m_reader.read_fields(entry.value, k_defaults_fields, "in defaults");
@@ -718,8 +708,7 @@ void
 Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
 {
   const std::string position = "groups" + one_based(index);
-  if (!node.IsMap()) {
-    m_reader.error(loc, position + ": expected a mapping, got " + describe(node));
+  if (!m_reader.expect_mapping(node, loc, position, "a mapping")) {
     return;
   }
   // The name labels every other message, so find it before reading anything else.
@@ -958,10 +947,8 @@ Parser::parse_group(const YAML::Node& node, Location loc, std::size_t index)
 std::optional<std::vector<PatternVar>>
 Parser::parse_with(const Entry& entry, const std::string& path)
 {
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   path + ": expected a mapping of variable names to ranges or lists, got "
-                       + describe(entry.value));
+  if (!m_reader.expect_mapping(
+          entry.value, entry.value_loc, path, "a mapping of variable names to ranges or lists")) {
     return std::nullopt;
   }
   const std::vector<Entry> entries = m_reader.entries_of(entry.value, "variable", "in " + path);
@@ -1034,10 +1021,8 @@ Parser::parse_with(const Entry& entry, const std::string& path)
 std::optional<QuerySpec>
 Parser::parse_query(const Entry& entry, const std::string& path, const std::string& who)
 {
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   path + ": expected a mapping like {source: db, sql: \"SELECT ...\"}, got "
-                       + describe(entry.value));
+  if (!m_reader.expect_mapping(
+          entry.value, entry.value_loc, path, "a mapping like {source: db, sql: \"SELECT ...\"}")) {
     return std::nullopt;
   }
   const Fields fields = m_reader.read_fields(entry.value, k_query_fields, "in the query of " + who);
@@ -1062,11 +1047,11 @@ Parser::parse_query(const Entry& entry, const std::string& path, const std::stri
 std::optional<KeysFromSpec>
 Parser::parse_keys_from(const Entry& entry, const std::string& path, const std::string& who)
 {
-  if (!entry.value.IsMap()) {
-    m_reader.error(
-        entry.value_loc,
-        path + ": expected a mapping like {file: keys.txt} or {source: api, get: /keys.json}, got "
-            + describe(entry.value));
+  if (!m_reader.expect_mapping(
+          entry.value,
+          entry.value_loc,
+          path,
+          "a mapping like {file: keys.txt} or {source: api, get: /keys.json}")) {
     return std::nullopt;
   }
   const Fields fields =
@@ -1170,13 +1155,11 @@ Parser::parse_value(const Entry& entry,
                     bool query_group,
                     const std::vector<std::string>* template_vars)
 {
-  if (!entry.value.IsMap()) {
-    m_reader.error(
-        entry.value_loc,
-        path
-            + ": expected a mapping like {text: ...}, {column: ...} or {source: ..., get: ...}, "
-              "got "
-            + describe(entry.value));
+  if (!m_reader.expect_mapping(
+          entry.value,
+          entry.value_loc,
+          path,
+          "a mapping like {text: ...}, {column: ...} or {source: ..., get: ...}")) {
     return std::nullopt;
   }
   const Fields fields = m_reader.read_fields(entry.value, k_value_fields, "in the value of " + who);
@@ -1313,10 +1296,8 @@ Parser::parse_value(const Entry& entry,
 std::pair<std::string, std::string>
 Parser::parse_zset(const Entry& entry, const std::string& path, const std::string& who)
 {
-  if (!entry.value.IsMap()) {
-    m_reader.error(entry.value_loc,
-                   path + ": expected a mapping like {member: C, score: D}, got "
-                       + describe(entry.value));
+  if (!m_reader.expect_mapping(
+          entry.value, entry.value_loc, path, "a mapping like {member: C, score: D}")) {
     return {};
   }
   const Fields fields = m_reader.read_fields(entry.value, k_zset_fields, "in the zset of " + who);

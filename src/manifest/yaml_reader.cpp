@@ -132,6 +132,19 @@ YamlReader::take_diagnostics()
   return std::move(m_diagnostics);
 }
 
+bool
+YamlReader::expect_mapping(const YAML::Node& node,
+                           Location loc,
+                           const std::string& path,
+                           std::string_view expected)
+{
+  if (node.IsMap()) {
+    return true;
+  }
+  error(loc, path + ": expected " + std::string(expected) + ", got " + describe(node));
+  return false;
+}
+
 std::vector<Entry>
 YamlReader::entries_of(const YAML::Node& map, std::string_view noun, std::string_view in_what)
 {
@@ -301,9 +314,7 @@ YamlReader::read_rate(const Entry& entry, const std::string& path)
 std::optional<ThrottleSpec>
 YamlReader::read_throttle(const Entry& entry, const std::string& path)
 {
-  if (!entry.value.IsMap()) {
-    error(entry.value_loc,
-          path + ": expected a mapping like {max_latency: 5ms}, got " + describe(entry.value));
+  if (!expect_mapping(entry.value, entry.value_loc, path, "a mapping like {max_latency: 5ms}")) {
     return std::nullopt;
   }
   ThrottleSpec throttle;

@@ -93,6 +93,13 @@ public:
   // among equal positions). Leaves the reader empty.
   std::vector<Diagnostic> take_diagnostics();
 
+  // True when `node` (written at `loc`) is a mapping; otherwise reports `<path>: expected
+  // <expected>, got ...` and returns false.
+  bool expect_mapping(const YAML::Node& node,
+                      Location loc,
+                      const std::string& path,
+                      std::string_view expected);
+
   // Mapping entries with scalar keys; reports non-scalar keys (`expected a <noun> name
   // <in_what>, got ...`) and drops duplicates (`duplicate <noun> "k" <in_what>`).
   std::vector<Entry>
