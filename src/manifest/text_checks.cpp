@@ -351,6 +351,12 @@ contains(std::span<const std::string> names, std::string_view name)
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+bool
+contains(std::span<const std::string_view> names, std::string_view name)
+{
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 std::string
 names_or_none(std::span<const std::string> names)
 {

@@ -75,6 +75,7 @@ std::string join(std::span<const std::string> items);
 
 // True when `name` is one of `names`.
 bool contains(std::span<const std::string> names, std::string_view name);
+bool contains(std::span<const std::string_view> names, std::string_view name);
 
 // `names` for a message: "defined: a, b", or "none defined" when there are none.
 std::string names_or_none(std::span<const std::string> names);

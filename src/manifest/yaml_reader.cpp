@@ -111,6 +111,18 @@ one_based(std::size_t index)
   return "[" + std::to_string(index + 1) + "]";
 }
 
+std::vector<const Entry*>
+Fields::among(std::span<const std::string_view> names) const
+{
+  std::vector<const Entry*> found;
+  for (const Entry& entry : m_entries) {
+    if (contains(names, entry.key)) {
+      found.push_back(&entry);
+    }
+  }
+  return found;
+}
+
 YamlReader::YamlReader(std::string_view file_name, const EnvLookup& env)
     : m_file(file_name)
     , m_env(env)
@@ -474,6 +486,22 @@ YamlReader::check_template(const std::string& text,
     }
   }
   return std::move(scan.variables);
+}
+
+bool
+YamlReader::check_reference(const std::string& who,
+                            std::string_view noun,
+                            const std::string& name,
+                            std::span<const std::string> defined,
+                            Location loc)
+{
+  if (contains(defined, name)) {
+    return true;
+  }
+  error(loc,
+        who + ": unknown " + std::string(noun) + " " + quote(name) + " (" + names_or_none(defined)
+            + ")");
+  return false;
 }
 
 } // namespace cachewarm::manifest::detail

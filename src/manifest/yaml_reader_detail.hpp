@@ -64,6 +64,9 @@ public:
   // Every field, in file order.
   const std::vector<Entry>& entries() const { return m_entries; }
 
+  // The fields called one of `names`, in file order (to find the ones that exclude each other).
+  std::vector<const Entry*> among(std::span<const std::string_view> names) const;
+
 private:
   std::vector<Entry> m_entries;
 };
@@ -159,6 +162,15 @@ public:
                                                             std::string_view what,
                                                             bool (*valid)(std::string_view),
                                                             std::string_view expected);
+
+  // `<who>: unknown <noun> "x" (defined: a, b)` at `loc` unless `name` is one of `defined`
+  // (a reference from a group or the defaults to a target, source or schedule). Returns whether
+  // it is.
+  bool check_reference(const std::string& who,
+                       std::string_view noun,
+                       const std::string& name,
+                       std::span<const std::string> defined,
+                       Location loc);
 
   // Reports a `{name}` template's syntax error and, when `allowed` is given, each variable
   // outside it (`unknown variable {x} (available: ...)`). Returns the variables, or nullopt on
