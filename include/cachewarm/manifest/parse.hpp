@@ -17,9 +17,10 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 // The process environment (getenv).
 EnvLookup process_env();
 
+// What reading a manifest gives: the manifest, or every problem found.
 struct LoadResult {
-  std::optional<Manifest> manifest; // set only when diagnostics is empty
-  std::vector<Diagnostic> diagnostics;
+  std::optional<Manifest> manifest;    // set exactly when diagnostics is empty
+  std::vector<Diagnostic> diagnostics; // ordered by line and column (stable among equal ones)
 };
 
 // Parses and validates a manifest held in `text`, reporting problems against `file_name`;

@@ -38,6 +38,7 @@ struct Jitter {
   double fraction = 0.0;
   std::chrono::milliseconds absolute{0};
   bool operator==(const Jitter&) const = default;
+  // True for no jitter at all (the default).
   bool is_zero() const { return fraction == 0.0 && absolute.count() == 0; }
 };
 

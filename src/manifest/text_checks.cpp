@@ -1,7 +1,8 @@
 // Pure text checks behind the manifest parser: template scanning, ${VAR} expansion, typo
-// suggestions and the small time formats of schedules. No yaml-cpp here.
+// suggestions, names, the small time formats of schedules, keys_from formats and the quoting of
+// values in messages. No yaml-cpp here.
 
-#include "parse_detail.hpp"
+#include "text_checks_detail.hpp"
 
 #include <algorithm>
 #include <array>
@@ -342,6 +343,27 @@ join(std::span<const std::string> items)
     out += items[i];
   }
   return out;
+}
+
+bool
+contains(std::span<const std::string> names, std::string_view name)
+{
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool
+contains(std::span<const std::string_view> names, std::string_view name)
+{
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string
+names_or_none(std::span<const std::string> names)
+{
+  if (names.empty()) {
+    return "none defined";
+  }
+  return "defined: " + join(names);
 }
 
 } // namespace cachewarm::manifest::detail
