@@ -444,18 +444,10 @@ unknown_words(CLI::App& app, int argc, char** argv)
   return message;
 }
 
-int
-run_cli(int argc, char** argv)
+// Declares `run` and its options on `app`, parsed into `args` (which must outlive `app`).
+CLI::App*
+add_run_command(CLI::App& app, RunArgs& run_args)
 {
-  CLI::App app{"cachewarm: warm Redis caches before traffic arrives", "cachewarm"};
-  app.set_version_flag("--version", std::string("cachewarm ") + CACHEWARM_VERSION);
-  app.require_subcommand(1);
-  app.footer("Exit codes: 0 ok, 1 keys failed (see --fail-under), 2 usage or manifest error,\n"
-             "3 target or source unreachable, 70 internal error, 74 the report could not be\n"
-             "written, 75 another run holds the lock, 130 interrupted.\n"
-             "See man cachewarm(1).");
-
-  RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "Warm the manifest's groups and print a JSON report");
   run->add_option("manifest", run_args.manifest, "Manifest file (YAML)")->required();
   run->add_option("-g,--group", run_args.groups, "Run only this group (repeatable)")
@@ -493,6 +485,22 @@ run_cli(int argc, char** argv)
   run->add_option("--resume",
                   run_args.resume,
                   "State file: record progress, and skip what an earlier run finished");
+  return run;
+}
+
+int
+run_cli(int argc, char** argv)
+{
+  CLI::App app{"cachewarm: warm Redis caches before traffic arrives", "cachewarm"};
+  app.set_version_flag("--version", std::string("cachewarm ") + CACHEWARM_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 keys failed (see --fail-under), 2 usage or manifest error,\n"
+             "3 target or source unreachable, 70 internal error, 74 the report could not be\n"
+             "written, 75 another run holds the lock, 130 interrupted.\n"
+             "See man cachewarm(1).");
+
+  RunArgs run_args;
+  CLI::App* run = add_run_command(app, run_args);
 
   PlanCommandArgs plan_args;
   std::string plan_window = "5m";

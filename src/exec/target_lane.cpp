@@ -90,16 +90,19 @@ TargetLane::mark_dead(const std::string& error)
 }
 
 void
-TargetLane::count_unreachable(WorkerStats& stats, std::span<const core::Entry> batch)
+TargetLane::count_unreachable(WorkerStats& stats, std::uint64_t keys, const std::string& sample_key)
 {
   std::string error;
   {
     std::lock_guard lock(m_error_mutex);
     error = m_error;
   }
-  stats.failed += batch.size();
-  stats.errors.add("target_unreachable", batch.size(), batch.front().key + ": " + error);
-  bump_progress(batch.size());
+  if (keys == 0) {
+    return;
+  }
+  stats.failed += keys;
+  stats.errors.add("target_unreachable", keys, sample_key + ": " + error);
+  bump_progress(keys);
 }
 
 void
@@ -137,7 +140,7 @@ TargetLane::work(WorkerStats& stats)
       continue; // not started: not counted (the report covers what was attempted)
     }
     if (m_dead.load() || !connection) {
-      count_unreachable(stats, entries);
+      count_unreachable(stats, entries.size(), entries.front().key);
       continue;
     }
     if (write_batch(*connection, entries, stats)) {
@@ -188,12 +191,8 @@ TargetLane::write_batch(sinks::SinkConnection& connection,
     const Clock::time_point started = Clock::now();
     core::Result<sinks::BatchResult> result = connection.write(slice);
     if (!result) {
-      if (result.error().code == core::Errc::interrupted) {
-        return false; // stopped while riding out a fault: the rest is not counted
-      }
-      mark_dead(result.error().message);
-      count_unreachable(stats, std::span(entries).subspan(first));
-      return false;
+      result = sinks::BatchResult{};
+      result->stopped = result.error();
     }
     const std::chrono::nanoseconds took = Clock::now() - started;
     stats.latency.record(took);
@@ -207,7 +206,16 @@ TargetLane::write_batch(sinks::SinkConnection& connection,
     for (const core::Failure& failure : result->failures) {
       stats.errors.add(failure);
     }
-    bump_progress(slice.size());
+    bump_progress(result->counted());
+    if (result->stopped) {
+      if (result->stopped->code != core::Errc::interrupted) {
+        // What the target did not acknowledge, and the rest of the batch, fail as unreachable.
+        mark_dead(result->stopped->message);
+        const std::uint64_t rest = (slice.size() - result->counted()) + (entries.size() - end);
+        count_unreachable(stats, rest, entries[first].key);
+      }
+      return false; // interrupted: what was not acknowledged is not counted
+    }
     first = end;
   }
   return true;

@@ -12,13 +12,15 @@ WritePolicy::WritePolicy(std::chrono::milliseconds ttl,
     , m_only_missing(only_missing)
     , m_random(seed)
 {
-  // In double, then clamped: huge TTLs times a fraction must not overflow int64.
+  // In double, then clamped: huge TTLs times a fraction must not overflow int64. The clamp is
+  // taken from the integer `ms - 1`, never from its double: near INT64_MAX that double rounds up
+  // to 2^63, which no int64 holds (a cast of it is undefined). Below it, `spread` is at most
+  // 2^63 - 1024 and converts exactly.
   const std::int64_t ms = m_ttl.count();
   const double spread =
       static_cast<double>(jitter.absolute.count()) + static_cast<double>(ms) * jitter.fraction;
-  const double ceiling = ms > 0 ? static_cast<double>(ms - 1) : 0.0;
-  m_spread =
-      spread >= ceiling ? static_cast<std::int64_t>(ceiling) : static_cast<std::int64_t>(spread);
+  const std::int64_t ceiling = ms > 0 ? ms - 1 : 0;
+  m_spread = spread >= static_cast<double>(ceiling) ? ceiling : static_cast<std::int64_t>(spread);
 }
 
 void

@@ -369,24 +369,20 @@ RedisConnection::write(std::span<const core::Entry> batch)
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
     if (elapsed >= budget) {
-      if (m_context) {
-        // The server answered but stayed busy (loading, ...) for the whole budget: those keys
-        // fail with the kind of their last reply.
-        for (const std::size_t index : pending) {
-          result.failures.push_back(core::Failure{batch[index].key,
-                                                  std::move(deferred[index].kind),
-                                                  std::move(deferred[index].message)});
-        }
-        m_backoff.reset();
-        return result;
-      }
-      return core::fail(core::Errc::target_unreachable,
-                        where() + ": connection lost: " + reason + " (gave up after "
-                            + format_ms(budget) + ")");
+      // Down, or answering but busy (loading, ...) for the whole budget: either way the
+      // target cannot take writes now, and every later batch would wait out the budget again.
+      const std::string why =
+          m_context ? "still answering " + deferred[pending.front()].message + " after "
+                          + format_ms(budget) + " (reconnect_budget)"
+                    : "connection lost: " + reason + " (gave up after " + format_ms(budget) + ")";
+      m_backoff.reset();
+      result.stopped = core::Error{core::Errc::target_unreachable, where() + ": " + why};
+      return result;
     }
     if (!wait_unless_stopped(std::min(m_backoff.next(), budget - elapsed))) {
-      return core::fail(core::Errc::interrupted,
-                        where() + ": stopped while waiting for the target to recover");
+      result.stopped = core::Error{core::Errc::interrupted,
+                                   where() + ": stopped while waiting for the target to recover"};
+      return result;
     }
   }
 }

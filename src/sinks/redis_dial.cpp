@@ -73,8 +73,10 @@ target_label(const RedisOptions& options, const std::string& description)
   return "target " + options.name + " (" + description + ")";
 }
 
+namespace {
+
 core::Result<ContextPtr>
-dial(const RedisOptions& options, const RedisAddress& address)
+dial_once(const RedisOptions& options, const RedisAddress& address)
 {
   const timeval connect_timeout = to_timeval(options.connect_timeout);
   redisContext* raw =
@@ -114,6 +116,22 @@ dial(const RedisOptions& options, const RedisAddress& address)
   CW_TRY_ASSIGN(ReplyPtr pong, command(*context, {"PING"}));
   if (pong->type == REDIS_REPLY_ERROR) {
     return core::fail(core::Errc::target_unreachable, pong->str);
+  }
+  return context;
+}
+
+} // namespace
+
+core::Result<ContextPtr>
+dial(const RedisOptions& options, const RedisAddress& address)
+{
+  core::Result<ContextPtr> context = dial_once(options, address);
+  // hiredis 0.14 reports a command timeout (a server that accepts but never answers, e.g.
+  // stopped) as an I/O error with EAGAIN's text: say what it means.
+  if (!context && context.error().message == k_eagain_text) {
+    return core::fail(core::Errc::target_unreachable,
+                      "no reply within " + format_ms(options.command_timeout)
+                          + " (command timeout)");
   }
   return context;
 }

@@ -92,6 +92,19 @@ TEST_SUITE("exec::write_policy")
     CHECK(saturated < 150);
   }
 
+  TEST_CASE("the largest TTL with a 100% jitter clamps the spread without undefined behaviour")
+  {
+    // double(INT64_MAX - 1) rounds to 2^63: the clamp must come from the integer (the fuzz
+    // regression tests/fuzz/regressions/run/runner_ttl_jitter_overflow.yaml).
+    WritePolicy policy(std::chrono::milliseconds(k_max), Jitter{1.0, 0ms}, false, 5);
+    CHECK(policy.spread_ms() == k_max - 1);
+    for (int i = 0; i < 100; ++i) {
+      Entry e = entry();
+      policy.apply(e);
+      CHECK(e.ttl.count() >= 1);
+    }
+  }
+
   TEST_CASE("the same seed gives the same TTLs")
   {
     WritePolicy a(1h, Jitter{0.2, 0ms}, false, 99);

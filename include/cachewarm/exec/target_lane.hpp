@@ -90,7 +90,8 @@ public:
 
 private:
   void mark_dead(const std::string& error);
-  void count_unreachable(WorkerStats& stats, std::span<const core::Entry> batch);
+  // Counts `keys` keys as failed with kind target_unreachable (the lane's error as the message).
+  void count_unreachable(WorkerStats& stats, std::uint64_t keys, const std::string& sample_key);
   void bump_progress(std::uint64_t keys);
   void work(WorkerStats& stats);
   std::size_t slice_end(const std::vector<core::Entry>& entries, std::size_t first) const;

@@ -6,18 +6,28 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace cachewarm::sinks {
 
-// What one batch did. Every entry of the batch is exactly one of written, skipped or failed.
+// What one batch did. Without `stopped`, every entry of the batch is exactly one of written,
+// skipped or failed; with it, the entries not counted in those were not written (as far as
+// anyone knows) and belong to the caller to count.
 struct BatchResult {
   std::uint64_t written = 0;
   std::uint64_t skipped = 0;           // only_missing and the key existed
   std::uint64_t bytes = 0;             // key + value bytes of written entries
   std::vector<core::Failure> failures; // per-key failures (error replies), data not fatal
+  // Why the batch ended early: Errc::target_unreachable (the destination stayed down, or kept
+  // answering -LOADING/-BUSY/-MASTERDOWN/-TRYAGAIN, for the whole reconnect budget) or
+  // Errc::interrupted (a stop request ended the wait for a fault to pass).
+  std::optional<core::Error> stopped;
+
+  // Entries counted above (written + skipped + failed).
+  std::uint64_t counted() const { return written + skipped + failures.size(); }
 };
 
 // One connection to a destination, owned by one worker thread.
@@ -26,10 +36,10 @@ public:
   virtual ~SinkConnection() = default;
 
   // Writes `batch` and reports each entry's outcome. Reconnects and resends internally when the
-  // connection drops (writes are idempotent). Errors: Errc::target_unreachable when the
-  // destination stays unreachable within the reconnect budget; nothing of the batch is then
-  // known to be written. Errc::interrupted when a stop request ended the wait for a fault to
-  // pass; the batch is then partly written, at most.
+  // connection drops or the destination answers that it is busy (writes are idempotent), for
+  // up to the reconnect budget; then (or at a stop request) it returns what was acknowledged so
+  // far with `stopped` set. Never fails as a whole: the Result is kept for implementations that
+  // cannot say anything about a batch (Errc::target_unreachable).
   virtual core::Result<BatchResult> write(std::span<const core::Entry> batch) = 0;
 
   // Deletes `keys` (a clean-up after the fact, e.g. a collection found to be partial) in one
