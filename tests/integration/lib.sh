@@ -8,7 +8,8 @@
 #
 # Each test starts its own redis-server on a random free loopback port (start_redis) and asserts
 # against the server's truth (DBSIZE, GET, HGETALL, TTL, EXISTS) and the JSON report (expect_json).
-# Exit 77 means "skipped" (CTest SKIP_RETURN_CODE 77).
+# Exit 77 means "skipped" (CTest SKIP_RETURN_CODE 77), only through `skip REASON`: scripts/test.sh
+# names every skipped test with its reason and fails on skips unless CACHEWARM_ALLOW_SKIPS=1.
 
 set -Eeuo pipefail
 
@@ -47,8 +48,9 @@ _cw_run_cleanups() {
   fi
   if ((rc == 0)); then
     echo "PASS: ${CW_TEST_NAME}" >&2
-  elif ((rc == 77)); then
-    echo "SKIP: ${CW_TEST_NAME}" >&2
+  elif ((rc == 77)) && [[ -z "${_cw_skip_reason:-}" ]]; then
+    # exit 77 without `skip`: still say so (scripts/test.sh reads the first SKIP: line).
+    echo "SKIP: ${CW_TEST_NAME}: exited 77 without a reason" >&2
   fi
   exit "$rc"
 }
@@ -78,9 +80,16 @@ fail() {
   exit 1
 }
 
-# skip MSG: the test cannot run here (exit 77).
+# skip REASON: the test cannot run here (exit 77). REASON says what is missing and how to get it
+# (e.g. "nginx is not installed (scripts/deps.sh)"); it is printed as `SKIP: <test>: REASON`,
+# which scripts/test.sh copies into its summary. A skip without a reason is a failure.
+_cw_skip_reason=
 skip() {
-  echo "SKIP: ${CW_TEST_NAME}: $*" >&2
+  if [[ -z "${*// /}" ]]; then
+    fail "skip called without a reason"
+  fi
+  _cw_skip_reason=$*
+  echo "SKIP: ${CW_TEST_NAME}: $_cw_skip_reason" >&2
   exit 77
 }
 
