@@ -329,6 +329,28 @@ start_http_server() {
   HTTP_URL="http://127.0.0.1:$(cat "$T/http.port")"
 }
 
+# http_api_source [FIELD=VALUE...]: the `api` HTTP source of the tests that use the tests' HTTP
+# server, as one YAML line for a manifest's `sources:` (after start_http_server):
+#   api: {http: {base_url: "$HTTP_URL", headers: {Authorization: "Bearer ${API_TOKEN}"},
+#                timeout: 2s, concurrency: 16, retries: 2}}
+# ${API_TOKEN} is left for cachewarm to read from the environment (the test exports it). Each
+# FIELD=VALUE replaces a default or adds a field: `http_api_source timeout=400ms retries=1`.
+http_api_source() {
+  local -A fields=([timeout]=2s [concurrency]=16 [retries]=2)
+  local order=(timeout concurrency retries) arg field line
+  for arg in "$@"; do
+    field=${arg%%=*}
+    [[ "$arg" == *=* && -n "$field" ]] || fail "http_api_source: expected FIELD=VALUE, got '$arg'"
+    [[ -v "fields[$field]" ]] || order+=("$field")
+    fields[$field]=${arg#*=}
+  done
+  line="api: {http: {base_url: \"$HTTP_URL\", headers: {Authorization: \"Bearer \${API_TOKEN}\"}"
+  for field in "${order[@]}"; do
+    line+=", $field: ${fields[$field]}"
+  done
+  echo "$line}}"
+}
+
 # http_get URL: prints the body of a GET (python3, so the tests need no curl binary).
 http_get() {
   python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"

@@ -22,7 +22,7 @@ targets:
   wrongpw: {url: "redis://default:\${CW_WRONG_PASSWORD}@127.0.0.1:$REDIS_PORT/0"}
   down: {url: "redis://:\${CW_REDIS_PASSWORD}@127.0.0.1:$down/0"}
 sources:
-  api: {http: {base_url: "$HTTP_URL", headers: {Authorization: "Bearer \${API_TOKEN}"}, retries: 0}}
+  $(http_api_source retries=0)
 schedules:
   always: {cron: "* * * * *"}
 groups:
