@@ -255,6 +255,7 @@ sql() {
 
 REDIS_PORT=
 REDIS_PID=
+REDIS_ARGS=()
 
 
 # shellcheck source=../../scripts/redis-server.sh
@@ -268,8 +269,49 @@ start_redis() {
   REDIS_PORT=$CW_REDIS_PORT
   REDIS_PID=$CW_REDIS_PID
   REDIS_DIR=$CW_REDIS_DIR
+  REDIS_ARGS=("$@")
   export REDIS_PORT
   on_exit "cw_stop_pid $REDIS_PID"
+}
+
+# kill_redis: SIGKILL the test's redis-server (no shutdown, no save), then wait until its port is
+# closed.
+kill_redis() {
+  kill -9 "$REDIS_PID"
+  for _ in $(seq 1 100); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  fail "redis-server $REDIS_PID still listens on $REDIS_PORT after SIGKILL"
+}
+
+# restart_redis: the test's redis-server again after kill_redis: the same port, dir and
+# start_redis arguments (with `--appendonly yes --appendfsync always` it keeps what it
+# acknowledged). Sets REDIS_PID; stopped by PID when the test exits.
+restart_redis() {
+  local pid='' reply
+  rm -f "$REDIS_DIR/redis.pid"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --daemonize yes \
+    --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
+    "${REDIS_ARGS[@]}" >"$T/restart.txt" 2>&1 || fail "redis-server restart: $(cat "$T/restart.txt")"
+  for _ in $(seq 1 100); do
+    if [[ -s "$REDIS_DIR/redis.pid" ]]; then
+      pid=$(cat "$REDIS_DIR/redis.pid")
+      break
+    fi
+    sleep 0.05
+  done
+  [[ -n "$pid" ]] || fail "restarted redis-server wrote no pidfile: $(tail -n 5 "$REDIS_DIR/redis.log")"
+  REDIS_PID=$pid
+  on_exit "cw_stop_pid $pid"
+  for _ in $(seq 1 100); do
+    reply=$(rcli ping 2>&1 || true)
+    [[ "$reply" == PONG ]] && return 0
+    sleep 0.1
+  done
+  fail "restarted redis-server does not answer PING: $reply"
 }
 
 # rcli ARGS...: redis-cli against the test's server (RCLI_ARGS adds e.g. `-a secret` or `-n 3`).
