@@ -402,3 +402,28 @@ http_get() {
 http_requests() {
   http_get "$HTTP_URL/stats" | jq -r --arg path "$1" '.[$path] // 0'
 }
+
+# --- The tests' scripted Redis server ----------------------------------------------------------
+
+# start_resp_server NAME [resp_server.py args...]: a scripted RESP server
+# (tests/fixtures/resp_server.py) on a free loopback port, e.g. answering the first writes of
+# each connection with `-LOADING`. Sets RESP_PORT; logs to $T/NAME.err; stopped by PID when the
+# test exits. Ask it with `redis-cli -p "$RESP_PORT"` (GET, DBSIZE, KEYS *, CWSTATS), and
+# script it again with CWRESET ERROR N.
+start_resp_server() {
+  local name=$1 pid
+  shift
+  command -v python3 >/dev/null || fail "python3 is not installed (scripts/deps.sh installs it)"
+  rm -f "$T/$name.port"
+  python3 "$FIXTURES/resp_server.py" --port 0 --port-file "$T/$name.port" "$@" \
+    >/dev/null 2>"$T/$name.err" &
+  pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  for _ in $(seq 1 100); do
+    [[ -s "$T/$name.port" ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "resp_server.py exited: $(cat "$T/$name.err")"
+    sleep 0.1
+  done
+  [[ -s "$T/$name.port" ]] || fail "resp_server.py did not report its port"
+  RESP_PORT=$(cat "$T/$name.port")
+}
