@@ -20,7 +20,7 @@ groups:
     pattern: "big:{n}"
     with: {n: "1..${keys}"}
     value: {text: "v{n}"}
-    rate: 10000/s
+    rate: 5000/s
     batch: 100
 EOF2
 
@@ -28,11 +28,14 @@ timeout --kill-after=5 60 "$CACHEWARM" run "$T/m.yaml" --resume "$T/state.json" 
   >"$T/out.json" 2>"$T/err.txt" &
 cw_pid=$!
 on_exit "kill $cw_pid 2>/dev/null"
-for ((i = 0; i < 100; i++)); do
-  (($(dbsize) >= 3000)) && break
+# Interrupted after 2000 of 10000 keys at 5000/s: 1.6 s to spare (under a sanitizer on a busy
+# machine, each redis-cli call here can take a few hundred ms).
+for ((i = 0; i < 200; i++)); do
+  arrived=$(dbsize)
+  ((arrived >= 2000)) && break
   sleep 0.05
 done
-expect_ge "$(dbsize)" 3000 "keys arrive before the outage"
+expect_ge "$arrived" 2000 "keys arrive before the outage"
 kill -0 "$cw_pid" 2>/dev/null || fail "cachewarm ended before the outage"
 kill_redis
 rc=0

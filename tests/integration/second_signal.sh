@@ -2,8 +2,16 @@
 # A second SIGINT or SIGTERM exits at once with 130 and no report. The first one starts the
 # orderly stop, which waits for a worker that is riding out an outage (the target was killed; its
 # reconnect_budget is 30s): still running a second later. The second signal ends the process
-# within half a second, with nothing on stdout.
+# within half a second (3 s under a sanitizer), with nothing on stdout.
 source "$(dirname "$0")/lib.sh"
+
+# "At once": 500 ms. ThreadSanitizer runs a signal handler only when the thread reaches one of
+# its interceptors, and its exit is slower: 3 s there, still a tenth of the 30 s the orderly stop
+# may wait.
+at_once_ms=500
+if sanitized; then
+  at_once_ms=3000
+fi
 
 # twice FIRST SECOND: a run whose target dies mid-run, interrupted with FIRST then SECOND.
 twice() {
@@ -45,15 +53,15 @@ EOF2
   kill -0 "$pid" 2>/dev/null || fail "$first+$second: the first SIG$first ended the run at once (the orderly stop should wait for the reconnecting worker)"
   sent=$(now_ms)
   kill "-$second" "$pid"
-  for ((i = 0; i < 100; i++)); do
+  for ((i = 0; i < 500; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.01
   done
   elapsed=$(($(now_ms) - sent))
-  kill -0 "$pid" 2>/dev/null && fail "$first+$second: still running 1 s after the second signal"
+  kill -0 "$pid" 2>/dev/null && fail "$first+$second: still running $elapsed ms after the second signal"
   wait "$pid" || rc=$?
   expect_eq "$rc" 130 "$first+$second: exit code after the second signal"
-  expect_le "$elapsed" 500 "$first+$second: ms from the second signal to exit"
+  expect_le "$elapsed" "$at_once_ms" "$first+$second: ms from the second signal to exit"
   expect_eq "$(cat "$T/out.json")" "" "$first+$second: no report after the second signal"
 }
 
