@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `cron MANIFEST` prints crontab lines that invoke `run --due` every --window (default 5m) with
 # the absolute manifest path, and a comment per schedule; `--systemd` prints a .service and a
-# .timer unit instead (checked with `systemd-analyze verify` where available).
+# .timer unit instead (checked with `systemd-analyze verify`).
 source "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/etc"
@@ -88,12 +88,23 @@ expect_contains "$out" "# schedule nightly: " "schedule comments too"
 mkdir -p "$T/units"
 awk -v dir="$T/units" '/^# --- .* ---$/ { file = dir "/" $3; next } file { print > file }' "$T/out.json"
 expect_eq "$(find "$T/units" -type f -printf '%f\n' | sort | paste -sd ' ')" "cachewarm-shop.service cachewarm-shop.timer" "two units"
-if command -v systemd-analyze >/dev/null; then
-  (cd "$T/units" && systemd-analyze verify ./cachewarm-shop.service ./cachewarm-shop.timer) \
-    >"$T/verify.txt" 2>&1 || fail "systemd-analyze verify: $(cat "$T/verify.txt")"
-else
-  echo "note: systemd-analyze is not installed; units not verified" >&2
+# systemd-analyze verify checks unit files without systemd as PID 1, ExecStart's binary included
+# (it must exist and be executable: $binary is the binary under test).
+command -v systemd-analyze >/dev/null ||
+  fail "systemd-analyze is not installed (scripts/deps.sh installs systemd)"
+(cd "$T/units" && systemd-analyze verify ./cachewarm-shop.service ./cachewarm-shop.timer) \
+  >"$T/verify.txt" 2>&1 || fail "systemd-analyze verify: $(cat "$T/verify.txt")"
+expect_eq "$(cat "$T/verify.txt")" "" "systemd-analyze verify has no warnings"
+# The verifier really looks: the same units with a missing ExecStart binary are refused.
+mkdir -p "$T/broken-units"
+sed "s|^ExecStart=$binary |ExecStart=$T/no-such-cachewarm |" "$T/units/cachewarm-shop.service" \
+  >"$T/broken-units/cachewarm-shop.service"
+cp "$T/units/cachewarm-shop.timer" "$T/broken-units/"
+if (cd "$T/broken-units" && systemd-analyze verify ./cachewarm-shop.service ./cachewarm-shop.timer) \
+  >"$T/verify-broken.txt" 2>&1; then
+  fail "systemd-analyze verify accepted an ExecStart that does not exist"
 fi
+expect_contains "$(cat "$T/verify-broken.txt")" "no-such-cachewarm is not executable" "the verifier names the missing binary"
 
 # No schedules: a comment saying so, and no job.
 cat >"$T/plain.yaml" <<EOF

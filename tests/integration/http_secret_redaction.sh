@@ -15,8 +15,7 @@ version: 1
 targets:
   main: {url: "$(redis_url)"}
 sources:
-  api: {http: {base_url: "$HTTP_URL", headers: {Authorization: "Bearer \${API_TOKEN}"},
-               timeout: 500ms, concurrency: 16, retries: 1, max_body: 1KiB}}
+  $(http_api_source timeout=500ms retries=1 max_body=1KiB)
   basic: {http: {base_url: "http://user:\${API_PASSWORD}@$host_port", timeout: 2s, retries: 1}}
 groups:
   - name: echo

@@ -12,8 +12,7 @@ version: 1
 targets:
   main: {url: "$(redis_url)"}
 sources:
-  api: {http: {base_url: "$HTTP_URL", headers: {Authorization: "Bearer \${API_TOKEN}"},
-               timeout: 400ms, concurrency: 16, retries: 1}}
+  $(http_api_source timeout=400ms retries=1)
 groups:
   - name: slow
     keys: [s1, s2]

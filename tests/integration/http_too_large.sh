@@ -12,8 +12,7 @@ version: 1
 targets:
   main: {url: "$(redis_url)"}
 sources:
-  api: {http: {base_url: "$HTTP_URL", headers: {Authorization: "Bearer \${API_TOKEN}"},
-               timeout: 2s, concurrency: 16, retries: 2, max_body: 64KiB}}
+  $(http_api_source max_body=64KiB)
 groups:
   - name: bodies
     keys: ["1000", "65536", "65537", "2000000"]

@@ -13,8 +13,7 @@ version: 1
 targets:
   main: {url: "$(redis_url)"}
 sources:
-  api: {http: {base_url: "$HTTP_URL", headers: {Authorization: "Bearer \${API_TOKEN}"},
-               timeout: 2s, concurrency: 16, retries: 2}}
+  $(http_api_source)
 groups:
   - name: items
     pattern: "item:{id}"

@@ -8,7 +8,8 @@
 #
 # Each test starts its own redis-server on a random free loopback port (start_redis) and asserts
 # against the server's truth (DBSIZE, GET, HGETALL, TTL, EXISTS) and the JSON report (expect_json).
-# Exit 77 means "skipped" (CTest SKIP_RETURN_CODE 77).
+# Exit 77 means "skipped" (CTest SKIP_RETURN_CODE 77), only through `skip REASON`: scripts/test.sh
+# names every skipped test with its reason and fails on skips unless CACHEWARM_ALLOW_SKIPS=1.
 
 set -Eeuo pipefail
 
@@ -47,8 +48,9 @@ _cw_run_cleanups() {
   fi
   if ((rc == 0)); then
     echo "PASS: ${CW_TEST_NAME}" >&2
-  elif ((rc == 77)); then
-    echo "SKIP: ${CW_TEST_NAME}" >&2
+  elif ((rc == 77)) && [[ -z "${_cw_skip_reason:-}" ]]; then
+    # exit 77 without `skip`: still say so (scripts/test.sh reads the first SKIP: line).
+    echo "SKIP: ${CW_TEST_NAME}: exited 77 without a reason" >&2
   fi
   exit "$rc"
 }
@@ -78,9 +80,16 @@ fail() {
   exit 1
 }
 
-# skip MSG: the test cannot run here (exit 77).
+# skip REASON: the test cannot run here (exit 77). REASON says what is missing and how to get it
+# (e.g. "nginx is not installed (scripts/deps.sh)"); it is printed as `SKIP: <test>: REASON`,
+# which scripts/test.sh copies into its summary. A skip without a reason is a failure.
+_cw_skip_reason=
 skip() {
-  echo "SKIP: ${CW_TEST_NAME}: $*" >&2
+  if [[ -z "${*// /}" ]]; then
+    fail "skip called without a reason"
+  fi
+  _cw_skip_reason=$*
+  echo "SKIP: ${CW_TEST_NAME}: $_cw_skip_reason" >&2
   exit 77
 }
 
@@ -246,6 +255,7 @@ sql() {
 
 REDIS_PORT=
 REDIS_PID=
+REDIS_ARGS=()
 
 
 # shellcheck source=../../scripts/redis-server.sh
@@ -259,8 +269,49 @@ start_redis() {
   REDIS_PORT=$CW_REDIS_PORT
   REDIS_PID=$CW_REDIS_PID
   REDIS_DIR=$CW_REDIS_DIR
+  REDIS_ARGS=("$@")
   export REDIS_PORT
   on_exit "cw_stop_pid $REDIS_PID"
+}
+
+# kill_redis: SIGKILL the test's redis-server (no shutdown, no save), then wait until its port is
+# closed.
+kill_redis() {
+  kill -9 "$REDIS_PID"
+  for _ in $(seq 1 100); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  fail "redis-server $REDIS_PID still listens on $REDIS_PORT after SIGKILL"
+}
+
+# restart_redis: the test's redis-server again after kill_redis: the same port, dir and
+# start_redis arguments (with `--appendonly yes --appendfsync always` it keeps what it
+# acknowledged). Sets REDIS_PID; stopped by PID when the test exits.
+restart_redis() {
+  local pid='' reply
+  rm -f "$REDIS_DIR/redis.pid"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --daemonize yes \
+    --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
+    "${REDIS_ARGS[@]}" >"$T/restart.txt" 2>&1 || fail "redis-server restart: $(cat "$T/restart.txt")"
+  for _ in $(seq 1 100); do
+    if [[ -s "$REDIS_DIR/redis.pid" ]]; then
+      pid=$(cat "$REDIS_DIR/redis.pid")
+      break
+    fi
+    sleep 0.05
+  done
+  [[ -n "$pid" ]] || fail "restarted redis-server wrote no pidfile: $(tail -n 5 "$REDIS_DIR/redis.log")"
+  REDIS_PID=$pid
+  on_exit "cw_stop_pid $pid"
+  for _ in $(seq 1 100); do
+    reply=$(rcli ping 2>&1 || true)
+    [[ "$reply" == PONG ]] && return 0
+    sleep 0.1
+  done
+  fail "restarted redis-server does not answer PING: $reply"
 }
 
 # rcli ARGS...: redis-cli against the test's server (RCLI_ARGS adds e.g. `-a secret` or `-n 3`).
@@ -320,6 +371,28 @@ start_http_server() {
   HTTP_URL="http://127.0.0.1:$(cat "$T/http.port")"
 }
 
+# http_api_source [FIELD=VALUE...]: the `api` HTTP source of the tests that use the tests' HTTP
+# server, as one YAML line for a manifest's `sources:` (after start_http_server):
+#   api: {http: {base_url: "$HTTP_URL", headers: {Authorization: "Bearer ${API_TOKEN}"},
+#                timeout: 2s, concurrency: 16, retries: 2}}
+# ${API_TOKEN} is left for cachewarm to read from the environment (the test exports it). Each
+# FIELD=VALUE replaces a default or adds a field: `http_api_source timeout=400ms retries=1`.
+http_api_source() {
+  local -A fields=([timeout]=2s [concurrency]=16 [retries]=2)
+  local order=(timeout concurrency retries) arg field line
+  for arg in "$@"; do
+    field=${arg%%=*}
+    [[ "$arg" == *=* && -n "$field" ]] || fail "http_api_source: expected FIELD=VALUE, got '$arg'"
+    [[ -v "fields[$field]" ]] || order+=("$field")
+    fields[$field]=${arg#*=}
+  done
+  line="api: {http: {base_url: \"$HTTP_URL\", headers: {Authorization: \"Bearer \${API_TOKEN}\"}"
+  for field in "${order[@]}"; do
+    line+=", $field: ${fields[$field]}"
+  done
+  echo "$line}}"
+}
+
 # http_get URL: prints the body of a GET (python3, so the tests need no curl binary).
 http_get() {
   python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"
@@ -328,4 +401,29 @@ http_get() {
 # http_requests PATH: how many requests the server got for PATH (from its /stats).
 http_requests() {
   http_get "$HTTP_URL/stats" | jq -r --arg path "$1" '.[$path] // 0'
+}
+
+# --- The tests' scripted Redis server ----------------------------------------------------------
+
+# start_resp_server NAME [resp_server.py args...]: a scripted RESP server
+# (tests/fixtures/resp_server.py) on a free loopback port, e.g. answering the first writes of
+# each connection with `-LOADING`. Sets RESP_PORT; logs to $T/NAME.err; stopped by PID when the
+# test exits. Ask it with `redis-cli -p "$RESP_PORT"` (GET, DBSIZE, KEYS *, CWSTATS), and
+# script it again with CWRESET ERROR N.
+start_resp_server() {
+  local name=$1 pid
+  shift
+  command -v python3 >/dev/null || fail "python3 is not installed (scripts/deps.sh installs it)"
+  rm -f "$T/$name.port"
+  python3 "$FIXTURES/resp_server.py" --port 0 --port-file "$T/$name.port" "$@" \
+    >/dev/null 2>"$T/$name.err" &
+  pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  for _ in $(seq 1 100); do
+    [[ -s "$T/$name.port" ]] && break
+    kill -0 "$pid" 2>/dev/null || fail "resp_server.py exited: $(cat "$T/$name.err")"
+    sleep 0.1
+  done
+  [[ -s "$T/$name.port" ]] || fail "resp_server.py did not report its port"
+  RESP_PORT=$(cat "$T/$name.port")
 }

@@ -45,22 +45,29 @@ for m in query lookup; do
 done
 
 # A server that accepts the TCP connection but never answers: connect_timeout bounds the wait
-# (cachewarm adds connect_timeout=10 only when the conninfo sets none).
-command -v python3 >/dev/null || exit 0
+# (cachewarm adds connect_timeout=10 only when the conninfo sets none). python3 plays the server.
+command -v python3 >/dev/null || fail "python3 is not installed (scripts/deps.sh installs it)"
 silent=$(closed_port)
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(60)' \
   "$silent" &
 listener=$!
 on_exit "kill $listener"
+listening=0
 for ((i = 0; i < 50; i++)); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$silent") 2>/dev/null && break
+  if (exec 3<>"/dev/tcp/127.0.0.1/$silent") 2>/dev/null; then
+    listening=1
+    break
+  fi
   sleep 0.1
 done
+expect_eq "$listening" 1 "the silent listener accepts on port $silent"
 sed -i "s|@127.0.0.1:${port}/cw|@127.0.0.1:${silent}/cw?connect_timeout=2|" "$T/query.yaml"
 start=$(now_ms)
 expect_exit 3 cw run "$T/query.yaml"
-expect_le $(($(now_ms) - start)) 8000 "connect_timeout=2 bounds a silent server (ms)"
+elapsed=$(($(now_ms) - start))
+expect_le "$elapsed" 8000 "connect_timeout=2 bounds a silent server (ms)"
+expect_ge "$elapsed" 1500 "the silent server was waited for about connect_timeout=2 (ms)"
 expect_contains "$(cat "$T/err.txt")" "127.0.0.1:$silent" "stderr names host and port"
 expect_contains "$(cat "$T/err.txt")" "timeout expired" "libpq's reason"
 expect_not_contains "$(cat "$T/out.json" "$T/err.txt")" "$secret" "the password is never printed"

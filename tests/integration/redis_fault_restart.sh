@@ -6,8 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 
 keys=500000
-redis_args=(--appendonly yes --appendfsync always)
-start_redis "${redis_args[@]}"
+# restart_redis (lib.sh) starts it again with these arguments.
+start_redis --appendonly yes --appendfsync always
 cat >"$T/m.yaml" <<EOF
 version: 1
 targets:
@@ -21,44 +21,6 @@ groups:
     batch: 500
     concurrency: 4
 EOF
-
-# kill_redis: SIGKILL (no shutdown, no save), then wait until the port is closed.
-kill_redis() {
-  kill -9 "$REDIS_PID"
-  for _ in $(seq 1 100); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.05
-  done
-  fail "redis-server $REDIS_PID still listens on $REDIS_PORT after SIGKILL"
-}
-
-# restart_redis: the same server again (same port, dir and AOF); sets REDIS_PID.
-# shellcheck disable=SC2153 # REDIS_DIR is set by start_redis (lib.sh)
-restart_redis() {
-  local pid='' reply
-  rm -f "$REDIS_DIR/redis.pid"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --daemonize yes \
-    --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" \
-    "${redis_args[@]}" >"$T/restart.txt" 2>&1 || fail "redis-server restart: $(cat "$T/restart.txt")"
-  for _ in $(seq 1 100); do
-    if [[ -s "$REDIS_DIR/redis.pid" ]]; then
-      pid=$(cat "$REDIS_DIR/redis.pid")
-      break
-    fi
-    sleep 0.05
-  done
-  [[ -n "$pid" ]] || fail "restarted redis-server wrote no pidfile: $(tail -n 5 "$REDIS_DIR/redis.log")"
-  REDIS_PID=$pid
-  on_exit "cw_stop_pid $pid"
-  for _ in $(seq 1 100); do
-    reply=$(rcli ping 2>&1 || true)
-    [[ "$reply" == PONG ]] && return 0
-    sleep 0.1
-  done
-  fail "restarted redis-server does not answer PING: $reply"
-}
 
 start=$(now_ms)
 timeout --kill-after=5 120 "$CACHEWARM" run "$T/m.yaml" >"$T/out.json" 2>"$T/err.txt" &

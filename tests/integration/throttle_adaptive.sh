@@ -60,11 +60,33 @@ expect_json "$r" "$t.rate.max <= 2000" true
 expect_json "$r" "$t.rate.min >= 100" true
 expect_eq "$(dbsize)" 3000 "DBSIZE after the capped run"
 
-# --- The command line: --rate auto throttles a group that has no throttle. -----------------------
+# --- The command line: --rate auto throttles a group whose manifest has no throttle. -------------
+cat >"$T/plain.yaml" <<EOF
+version: 1
+targets:
+  main: {url: "$(redis_url)"}
+groups:
+  - name: plain
+    pattern: "plain:{i}"
+    with: {i: "1..3000"}
+    value: {text: "p{i}"}
+EOF
 rcli flushall >/dev/null
-expect_exit 0 cw run "$T/capped.yaml" --progress never --rate auto
-expect_json "$T/out.json" "$t.rate.max > 0" true
-expect_json "$T/out.json" .totals.written 3000
+expect_exit 0 cw run "$T/plain.yaml" --progress never
+expect_json "$T/out.json" '.groups[0].targets[0] | has("throttle")' false
+rcli flushall >/dev/null
+expect_exit 0 cw run "$T/plain.yaml" --progress never --rate auto
+r=$T/out.json
+expect_json "$r" .status ok
+expect_json "$r" .totals.written 3000
+expect_eq "$(dbsize)" 3000 "DBSIZE after --rate auto"
+expect_eq "$(rcli get plain:3000)" p3000 "GET plain:3000"
+expect_json "$r" "$t | type" object
+expect_json "$r" "$t.probe_ms.idle > 0" true
+expect_json "$r" "$t.intervals >= 1" true
+# The throttle's defaults (min_rate 500/s, no ceiling): it starts at 5000 keys/s.
+expect_json "$r" "$t.rate.min >= 500" true
+expect_json "$r" "$t.rate.max >= 5000" true
 
 # --- A server near maxmemory: the throttle backs off (memory / evictions), keys still written. ---
 cw_stop_pid "$REDIS_PID"

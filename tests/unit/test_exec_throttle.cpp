@@ -227,6 +227,11 @@ TEST_SUITE("exec::throttle")
     Throttle throttle(sink, ThrottleSpec{}, 0.0, limiter, fast());
     std::this_thread::sleep_for(400ms); // more than two re-baseline periods
     const auto report = throttle.finish();
+    // The probe thread really watched and judged, or "no pause" would prove nothing: the
+    // constructor's baseline PINGs alone are fast().baseline_pings.
+    CHECK(target.pings > fast().baseline_pings + 10);
+    CHECK(report.intervals >= 2);
+    CHECK(report.probe_ms.p50 > 0.0); // PINGs recorded while watching, not only the baseline
     CHECK(report.rebaselines == 0);
     CHECK(report.backoffs_probe == 0);
   }
