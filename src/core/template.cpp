@@ -106,10 +106,11 @@ BoundTemplate::render(std::span<const std::optional<std::string>> fields, Escapi
 }
 
 Result<Template>
-Template::parse(std::string_view text)
+Template::parse(std::string_view text, QuoteName quote_name)
 {
   Template result;
   result.m_text = std::string(text);
+  result.m_literals.clear();
   std::string literal;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -141,8 +142,9 @@ Template::parse(std::string_view text)
       return fail(Errc::manifest, "empty variable name" + column_suffix(i));
     }
     if (!std::all_of(name.begin(), name.end(), is_name_char)) {
-      return fail(Errc::manifest,
-                  "invalid variable name \"" + std::string(name) + "\"" + column_suffix(i));
+      const std::string quoted =
+          quote_name != nullptr ? quote_name(name) : "\"" + std::string(name) + "\"";
+      return fail(Errc::manifest, "invalid variable name " + quoted + column_suffix(i));
     }
     result.m_literals.push_back(std::move(literal));
     literal.clear();

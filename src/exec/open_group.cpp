@@ -68,17 +68,6 @@ named_source(const manifest::Manifest& manifest, const std::string& name)
   return *source;
 }
 
-core::Result<std::vector<core::Template>>
-parse_templates(const std::vector<std::string>& texts)
-{
-  std::vector<core::Template> templates;
-  for (const std::string& text : texts) {
-    CW_TRY_ASSIGN(core::Template parsed, core::Template::parse(text));
-    templates.push_back(std::move(parsed));
-  }
-  return templates;
-}
-
 // The group's key source (keys, pattern, query or keys_from), opened.
 core::Result<std::unique_ptr<sources::KeySource>>
 open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& group)
@@ -86,8 +75,7 @@ open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& g
   if (!group.keys.empty()) {
     return sources::make_literal_keys(group.keys);
   }
-  if (!group.pattern.empty()) {
-    CW_TRY_ASSIGN(const core::Template pattern, core::Template::parse(group.pattern));
+  if (group.pattern) {
     std::vector<sources::Dimension> dimensions;
     for (const manifest::PatternVar& var : group.with) {
       sources::Dimension dimension;
@@ -104,11 +92,12 @@ open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& g
       }
       dimensions.push_back(std::move(dimension));
     }
-    return sources::make_pattern_keys(pattern, std::move(dimensions));
+    return sources::make_pattern_keys(*group.pattern, std::move(dimensions));
   }
   if (group.query) {
     const manifest::SourceSpec& source = named_source(manifest, group.query->source);
-    CW_TRY_ASSIGN(const core::Template key, core::Template::parse(group.key));
+    CW_ASSERT(group.key.has_value()); // the manifest guarantees a query's key template
+    const core::Template& key = *group.key;
     if (source.kind == manifest::SourceKind::postgres) {
       return sources::open_postgres_query(source.postgres, group.query->sql, key);
     }
@@ -119,10 +108,7 @@ open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& g
   sources::KeyListOptions options;
   options.format = key_list_format(from.format);
   options.field = from.field;
-  if (!group.key.empty()) {
-    CW_TRY_ASSIGN(core::Template key, core::Template::parse(group.key));
-    options.key = std::move(key);
-  }
+  options.key = group.key;
   if (!from.file.empty()) {
     return sources::open_key_file(from.file, options);
   }
@@ -146,23 +132,19 @@ open_value_resolver(const manifest::Manifest& manifest,
     return sources::make_column_value(value.column, fields);
   case manifest::ValueKind::hash:
     return sources::make_hash_value(value.hash_columns, fields);
-  case manifest::ValueKind::text: {
-    CW_TRY_ASSIGN(const core::Template text, core::Template::parse(value.text));
-    return sources::make_text_value(text, fields);
-  }
+  case manifest::ValueKind::text:
+    return sources::make_text_value(value.text, fields);
   case manifest::ValueKind::lookup_sql: {
-    CW_TRY_ASSIGN(const std::vector<core::Template> params, parse_templates(value.params));
     const manifest::SourceSpec& source = named_source(manifest, value.source);
     if (source.kind == manifest::SourceKind::postgres) {
-      return sources::open_postgres_lookup(source.postgres, value.sql, params, fields);
+      return sources::open_postgres_lookup(source.postgres, value.sql, value.params, fields);
     }
-    return sources::open_sqlite_lookup(source.sqlite_path, value.sql, params, fields);
+    return sources::open_sqlite_lookup(source.sqlite_path, value.sql, value.params, fields);
   }
   case manifest::ValueKind::lookup_http: {
-    CW_TRY_ASSIGN(const core::Template get, core::Template::parse(value.get));
     const manifest::SourceSpec& source = named_source(manifest, value.source);
     return sources::open_http_lookup(
-        http_options(source), get, value.json_pointer, value.hash_from_json, fields);
+        http_options(source), value.get, value.json_pointer, value.hash_from_json, fields);
   }
   case manifest::ValueKind::set:
     return sources::make_grouped_value(sources::Collection::set, value.member, {}, fields);

@@ -80,9 +80,8 @@ private:
   KeyVariables read_key_source(const Labels& labels, const Fields& fields, GroupSpec& group);
   // Which key-source fields are present, and whether they may be combined.
   void check_key_source_fields(const Labels& labels, const Fields& fields, GroupSpec& group);
-  // `pattern` and `with`; returns the pattern's variables when both read cleanly.
-  std::optional<std::vector<std::string>>
-  read_pattern(const Labels& labels, const Fields& fields, GroupSpec& group);
+  // `pattern` (compiled) and `with`; returns whether both read cleanly.
+  bool read_pattern(const Labels& labels, const Fields& fields, GroupSpec& group);
   // `key:`, the key template over query columns (`query`) or keys_from fields.
   void read_key_template(const Labels& labels, const Entry& key, bool query, GroupSpec& group);
   // ttl, ttl_jitter, only_missing, batch, concurrency, rate, throttle and the targets.

@@ -8,6 +8,7 @@
 #include "yaml_reader_detail.hpp"
 
 #include "cachewarm/core/result.hpp"
+#include "cachewarm/core/template.hpp"
 #include "cachewarm/manifest/manifest.hpp"
 #include "cachewarm/manifest/units.hpp"
 
@@ -152,7 +153,7 @@ GroupParser::read_key_source(const Labels& labels, const Fields& fields, GroupSp
     group.keys =
         m_reader.read_string_list(*keys, labels.path + ".keys", "key", false).value_or(group.keys);
   }
-  const std::optional<std::vector<std::string>> pattern_vars = read_pattern(labels, fields, group);
+  const bool pattern_ok = read_pattern(labels, fields, group);
   if (query != nullptr) {
     group.query = parse_query(*query, labels);
   }
@@ -168,9 +169,9 @@ GroupParser::read_key_source(const Labels& labels, const Fields& fields, GroupSp
   KeyVariables vars;
   vars.query_group =
       query != nullptr && keys == nullptr && pattern == nullptr && keys_from == nullptr;
-  if (!vars.query_group && keys_from == nullptr && (pattern == nullptr || pattern_vars)) {
+  if (!vars.query_group && keys_from == nullptr && (pattern == nullptr || pattern_ok)) {
     vars.template_vars = std::vector<std::string>{"key"};
-    if (pattern_vars) {
+    if (pattern_ok) {
       for (const PatternVar& var : group.with) {
         vars.template_vars->push_back(var.name);
       }
@@ -216,17 +217,16 @@ GroupParser::check_key_source_fields(const Labels& labels, const Fields& fields,
   }
 }
 
-std::optional<std::vector<std::string>>
+bool
 GroupParser::read_pattern(const Labels& labels, const Fields& fields, GroupSpec& group)
 {
   const std::string& path = labels.path;
   const Entry* pattern = fields.find("pattern");
   const Entry* with = fields.find("with");
-  std::optional<std::vector<std::string>> pattern_vars;
   if (pattern != nullptr) {
     if (std::optional<std::string> text = m_reader.read_nonempty(*pattern, path + ".pattern")) {
-      pattern_vars = m_reader.check_template(*text, pattern->value_loc, path + ".pattern", nullptr);
-      group.pattern = std::move(*text);
+      group.pattern =
+          m_reader.compile_template(*text, pattern->value_loc, path + ".pattern", nullptr);
     }
   }
   std::optional<std::vector<PatternVar>> with_vars;
@@ -236,16 +236,17 @@ GroupParser::read_pattern(const Labels& labels, const Fields& fields, GroupSpec&
       group.with = *with_vars;
     }
   }
-  if (!pattern_vars || !with_vars) {
-    return std::nullopt;
+  if (!group.pattern || !with_vars) {
+    return false;
   }
+  const std::vector<std::string>& pattern_vars = group.pattern->variables();
   // Pattern and `with` must match exactly: an unknown variable cannot be rendered and an unused
   // one would write every key several times.
   std::vector<std::string> defined;
   for (const PatternVar& var : *with_vars) {
     defined.push_back(var.name);
   }
-  for (const std::string& variable : *pattern_vars) {
+  for (const std::string& variable : pattern_vars) {
     if (!contains(defined, variable)) {
       m_reader.error(pattern->value_loc,
                      path + ".pattern: variable {" + variable + "} is not defined in \"with\" ("
@@ -253,13 +254,13 @@ GroupParser::read_pattern(const Labels& labels, const Fields& fields, GroupSpec&
     }
   }
   for (const PatternVar& var : *with_vars) {
-    if (!contains(*pattern_vars, var.name)) {
+    if (!contains(pattern_vars, var.name)) {
       m_reader.error(var.loc,
                      path + ".with." + var.name + ": variable " + quote(var.name)
                          + " is not used in the pattern");
     }
   }
-  return pattern_vars;
+  return true;
 }
 
 void
@@ -272,9 +273,9 @@ GroupParser::read_key_template(const Labels& labels, const Entry& key, bool quer
   }
   // The variables are query columns or keys_from fields, only known when reading, but a
   // template without any would write every row to the same key.
-  const std::optional<std::vector<std::string>> vars =
-      m_reader.check_template(*text, key.value_loc, path, nullptr);
-  if (vars && vars->empty()) {
+  std::optional<core::Template> compiled =
+      m_reader.compile_template(*text, key.value_loc, path, nullptr);
+  if (compiled && compiled->variables().empty()) {
     m_reader.error(key.value_loc,
                    path
                        + (query ? ": the key template has no {column} variable, so every row "
@@ -282,7 +283,7 @@ GroupParser::read_key_template(const Labels& labels, const Entry& key, bool quer
                                 : ": the key template has no variable, so every key read would "
                                   "write the same key"));
   }
-  group.key = std::move(*text);
+  group.key = std::move(compiled);
 }
 
 std::optional<std::vector<PatternVar>>
@@ -457,11 +458,11 @@ GroupParser::read_keys_from_location(const Entry& entry,
     return std::nullopt;
   }
   // The document is fetched once, before any key exists, so there is nothing to render.
-  if (std::optional<std::vector<std::string>> vars =
-          m_reader.check_template(*text, get.value_loc, path + ".get", nullptr);
-      vars && !vars->empty()) {
+  if (const std::optional<core::Template> compiled =
+          m_reader.compile_template(*text, get.value_loc, path + ".get", nullptr);
+      compiled && !compiled->variables().empty()) {
     std::string found;
-    for (const std::string& variable : *vars) {
+    for (const std::string& variable : compiled->variables()) {
       found += (found.empty() ? "{" : ", {") + variable + "}";
     }
     m_reader.error(get.value_loc,

@@ -5,6 +5,7 @@
 #include "text_checks_detail.hpp"
 #include "yaml_reader_detail.hpp"
 
+#include "cachewarm/core/template.hpp"
 #include "cachewarm/manifest/manifest.hpp"
 
 #include <cstddef>
@@ -81,8 +82,8 @@ GroupParser::parse_value(const Entry& entry, const Labels& labels, const KeyVari
   } else if (kind.key == "text") {
     value.kind = ValueKind::text;
     if (std::optional<std::string> text = m_reader.read_string(kind, path + ".text")) {
-      m_reader.check_template(*text, kind.value_loc, path + ".text", template_vars);
-      value.text = std::move(*text);
+      value.text = m_reader.compile_template(*text, kind.value_loc, path + ".text", template_vars)
+                       .value_or(core::Template{});
     }
   } else {
     value = read_lookup(entry, fields, kind, labels, vars);
@@ -184,17 +185,18 @@ GroupParser::read_lookup(const Entry& entry,
       if (std::optional<StringList> list =
               m_reader.read_located_strings(*params, path + ".params", "parameter", true)) {
         for (std::size_t i = 0; i < list->items.size(); ++i) {
-          m_reader.check_template(
-              list->items[i], list->locs[i], path + ".params" + one_based(i), template_vars);
+          if (std::optional<core::Template> param = m_reader.compile_template(
+                  list->items[i], list->locs[i], path + ".params" + one_based(i), template_vars)) {
+            value.params.push_back(std::move(*param));
+          }
         }
-        value.params = std::move(list->items);
       }
     }
     return value;
   }
   if (std::optional<std::string> get = m_reader.read_nonempty(kind, path + ".get")) {
-    m_reader.check_template(*get, kind.value_loc, path + ".get", template_vars);
-    value.get = std::move(*get);
+    value.get = m_reader.compile_template(*get, kind.value_loc, path + ".get", template_vars)
+                    .value_or(core::Template{});
   }
   if (const Entry* pointer = fields.find("json_pointer")) {
     if (std::optional<std::string> text = m_reader.read_string(*pointer, path + ".json_pointer")) {

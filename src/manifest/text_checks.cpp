@@ -1,6 +1,6 @@
-// Pure text checks behind the manifest parser: template scanning, ${VAR} expansion, typo
-// suggestions, names, the small time formats of schedules, keys_from formats and the quoting of
-// values in messages. No yaml-cpp here.
+// Pure text checks behind the manifest parser: ${VAR} expansion, typo suggestions, names, the
+// small time formats of schedules, keys_from formats and the quoting of values in messages. No
+// yaml-cpp here.
 
 #include "text_checks_detail.hpp"
 
@@ -80,52 +80,6 @@ edit_distance(std::string_view a, std::string_view b)
 }
 
 } // namespace
-
-TemplateScan
-scan_template(std::string_view text)
-{
-  TemplateScan scan;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const char c = text[i];
-    const std::string column = std::to_string(i + 1);
-    if (c == '}') {
-      if (i + 1 < text.size() && text[i + 1] == '}') {
-        i += 2;
-        continue;
-      }
-      scan.error = "unmatched '}' at column " + column;
-      return scan;
-    }
-    if (c != '{') {
-      ++i;
-      continue;
-    }
-    if (i + 1 < text.size() && text[i + 1] == '{') {
-      i += 2;
-      continue;
-    }
-    const std::size_t close = text.find('}', i + 1);
-    if (close == std::string_view::npos) {
-      scan.error = "unclosed '{' at column " + column;
-      return scan;
-    }
-    const std::string_view name = text.substr(i + 1, close - i - 1);
-    if (name.empty()) {
-      scan.error = "empty variable name at column " + column;
-      return scan;
-    }
-    if (!is_valid_name(name)) {
-      scan.error = "invalid variable name " + quote(name) + " at column " + column;
-      return scan;
-    }
-    if (std::find(scan.variables.begin(), scan.variables.end(), name) == scan.variables.end()) {
-      scan.variables.emplace_back(name);
-    }
-    i = close + 1;
-  }
-  return scan;
-}
 
 EnvExpansion
 expand_env(std::string_view text, const EnvLookup& env)

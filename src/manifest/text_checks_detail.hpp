@@ -1,8 +1,9 @@
 #pragma once
 
-// Pure text checks behind the manifest parser (text_checks.cpp): templates, ${VAR} expansion, typo
+// Pure text checks behind the manifest parser (text_checks.cpp): ${VAR} expansion, typo
 // suggestions, names, schedule time formats, keys_from formats and message quoting. No yaml-cpp.
-// Private to src/manifest.
+// (Templates are compiled by core::Template::parse, see YamlReader::compile_template.) Private to
+// src/manifest.
 
 #include "cachewarm/manifest/parse.hpp"
 
@@ -11,19 +12,8 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace cachewarm::manifest::detail {
-
-// The outcome of scanning a `{name}` template: its variables (in order, without duplicates) or
-// an error text such as "unclosed '{' at column 5" (same texts as core::Template::parse).
-struct TemplateScan {
-  std::vector<std::string> variables;
-  std::string error; // empty: the template is well formed
-};
-
-// Scans `text` for `{name}` placeholders; `{{` and `}}` are literal braces.
-TemplateScan scan_template(std::string_view text);
 
 // The outcome of expanding `${VAR}` references in one scalar.
 struct EnvExpansion {

@@ -5,6 +5,7 @@
 #include "yaml_reader_detail.hpp"
 
 #include "cachewarm/core/result.hpp"
+#include "cachewarm/core/template.hpp"
 #include "cachewarm/manifest/units.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -466,26 +467,27 @@ YamlReader::read_checked_list(const Entry& entry,
   return std::move(list->items);
 }
 
-std::optional<std::vector<std::string>>
-YamlReader::check_template(const std::string& text,
-                           Location loc,
-                           const std::string& path,
-                           const std::vector<std::string>* allowed)
+std::optional<core::Template>
+YamlReader::compile_template(const std::string& text,
+                             Location loc,
+                             const std::string& path,
+                             const std::vector<std::string>* allowed)
 {
-  TemplateScan scan = scan_template(text);
-  if (!scan.error.empty()) {
-    error(loc, path + ": " + scan.error);
+  // Names are quoted like every other manifest message (control characters escaped).
+  core::Result<core::Template> compiled = core::Template::parse(text, &quote);
+  if (!compiled) {
+    error(loc, path + ": " + compiled.error().message);
     return std::nullopt;
   }
   if (allowed != nullptr) {
-    for (const std::string& variable : scan.variables) {
+    for (const std::string& variable : compiled->variables()) {
       if (!contains(*allowed, variable)) {
         error(loc,
               path + ": unknown variable {" + variable + "} (available: " + join(*allowed) + ")");
       }
     }
   }
-  return std::move(scan.variables);
+  return std::move(*compiled);
 }
 
 bool

@@ -5,6 +5,7 @@
 // Private to src/manifest: yaml-cpp is included by this header and the parser's .cpp files only,
 // never by a public header.
 
+#include "cachewarm/core/template.hpp"
 #include "cachewarm/manifest/diagnostic.hpp"
 #include "cachewarm/manifest/manifest.hpp"
 #include "cachewarm/manifest/parse.hpp"
@@ -172,13 +173,15 @@ public:
                        std::span<const std::string> defined,
                        Location loc);
 
-  // Reports a `{name}` template's syntax error and, when `allowed` is given, each variable
-  // outside it (`unknown variable {x} (available: ...)`). Returns the variables, or nullopt on
-  // a syntax error.
-  std::optional<std::vector<std::string>> check_template(const std::string& text,
-                                                         Location loc,
-                                                         const std::string& path,
-                                                         const std::vector<std::string>* allowed);
+  // Compiles the `{name}` template `text`, written at `loc`: this is where a manifest's
+  // templates are parsed, once. Reports a syntax error (`<path>: unclosed '{' at column N`, ...)
+  // and, when `allowed` is given, each variable outside it (`<path>: unknown variable {x}
+  // (available: ...)`). Returns the template (also when it has unknown variables, which are
+  // reported), or nullopt on a syntax error.
+  std::optional<core::Template> compile_template(const std::string& text,
+                                                 Location loc,
+                                                 const std::string& path,
+                                                 const std::vector<std::string>* allowed);
 
 private:
   std::string m_file;

@@ -15,7 +15,7 @@ count_keys(const manifest::GroupSpec& group)
   if (!group.keys.empty()) {
     return group.keys.size();
   }
-  if (group.pattern.empty()) {
+  if (!group.pattern) {
     return std::nullopt;
   }
   std::uint64_t count = 1;

@@ -67,6 +67,23 @@ TEST_SUITE("core::template")
     CHECK(parsed->variables() == std::vector<std::string>{"b", "a", "c"});
   }
 
+  TEST_CASE("variables() skips doubled braces")
+  {
+    const auto parsed = Template::parse("{{x}} {id}:{lang}:{id}");
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->variables() == std::vector<std::string>{"id", "lang"});
+  }
+
+  TEST_CASE("a default-constructed template is the empty text")
+  {
+    const Template empty;
+    CHECK(empty.text().empty());
+    CHECK(empty.variables().empty());
+    const auto bound = empty.bind(std::vector<std::string>{});
+    REQUIRE(bound.has_value());
+    CHECK(bound->render(Fields{}) == "");
+  }
+
   TEST_CASE("text() returns the original text")
   {
     const auto parsed = Template::parse("k:{{{id}}}");
@@ -119,6 +136,15 @@ TEST_SUITE("core::template")
   TEST_CASE("invalid variable name is an error quoting the name")
   {
     CHECK(parse_error("k:{x y}") == "invalid variable name \"x y\" at column 3");
+  }
+
+  TEST_CASE("the caller's quote_name writes the invalid name into the message")
+  {
+    const auto parsed = Template::parse("k:{x\ty}", [](std::string_view name) {
+      return "<" + std::string(name.substr(0, 1)) + ">";
+    });
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK(parsed.error().message == "invalid variable name <x> at column 3");
   }
 
   TEST_CASE("bind reports an unknown variable with the available names")

@@ -290,7 +290,8 @@ TEST_SUITE("manifest::parse")
     REQUIRE(group->value.has_value());
     CHECK(group->value->kind == ValueKind::lookup_http);
     CHECK(group->value->source == "api");
-    CHECK(group->value->get == "/pages/{key}");
+    CHECK(group->value->get.text() == "/pages/{key}");
+    CHECK(group->value->get.variables() == std::vector<std::string>{"key"});
     CHECK(group->targets.empty());
     CHECK(group->loc == Location{18, 5});
     CHECK(group->keys_loc == Location{21, 11});
@@ -304,7 +305,9 @@ TEST_SUITE("manifest::parse")
     REQUIRE(group->query.has_value());
     CHECK(group->query->source == "catalog");
     CHECK(group->query->sql.rfind("SELECT id, name, price, payload FROM products", 0) == 0);
-    CHECK(group->key == "product:{id}");
+    REQUIRE(group->key.has_value());
+    CHECK(group->key->text() == "product:{id}");
+    CHECK(group->key->variables() == std::vector<std::string>{"id"});
     REQUIRE(group->value.has_value());
     CHECK(group->value->kind == ValueKind::column);
     CHECK(group->value->column == "payload");
@@ -319,7 +322,9 @@ TEST_SUITE("manifest::parse")
     const Manifest manifest = design_manifest();
     const GroupSpec* group = manifest.find_group("product-pages");
     REQUIRE(group != nullptr);
-    CHECK(group->pattern == "product:{id}:page:{lang}");
+    REQUIRE(group->pattern.has_value());
+    CHECK(group->pattern->text() == "product:{id}:page:{lang}");
+    CHECK(group->pattern->variables() == std::vector<std::string>{"id", "lang"});
     REQUIRE(group->with.size() == 2);
     CHECK(group->with[0].name == "id");
     REQUIRE(group->with[0].range.has_value());
@@ -330,7 +335,7 @@ TEST_SUITE("manifest::parse")
     CHECK(group->with[1].values == std::vector<std::string>{"en", "de"});
     REQUIRE(group->value.has_value());
     CHECK(group->value->kind == ValueKind::lookup_http);
-    CHECK(group->value->get == "/products/{id}?lang={lang}");
+    CHECK(group->value->get.text() == "/products/{id}?lang={lang}");
     CHECK(group->value->json_pointer == "/data");
   }
 
@@ -346,7 +351,9 @@ TEST_SUITE("manifest::parse")
     CHECK(group->value->kind == ValueKind::lookup_sql);
     CHECK(group->value->source == "catalog");
     CHECK(group->value->sql == "SELECT body FROM blobs WHERE name = ?");
-    CHECK(group->value->params == std::vector<std::string>{"{key}"});
+    REQUIRE(group->value->params.size() == 1);
+    CHECK(group->value->params[0].text() == "{key}");
+    CHECK(group->value->params[0].variables() == std::vector<std::string>{"key"});
   }
 
   // --- Good inputs beyond the sketch --------------------------------------------------------
@@ -357,7 +364,7 @@ TEST_SUITE("manifest::parse")
     REQUIRE(result.manifest.has_value());
     CHECK(result.manifest->defaults.target == "main");
     CHECK(result.manifest->groups[0].value->kind == ValueKind::text);
-    CHECK(result.manifest->groups[0].value->text == "hello");
+    CHECK(result.manifest->groups[0].value->text.text() == "hello");
   }
 
   TEST_CASE("a default with ${VAR:-default} is used when the variable is unset")
@@ -369,7 +376,7 @@ TEST_SUITE("manifest::parse")
     INFO(cachewarm::manifest::to_string(result.diagnostics));
     REQUIRE(result.manifest.has_value());
     CHECK(result.manifest->groups[0].batch == std::optional<std::size_t>{250});
-    CHECK(result.manifest->groups[0].value->text == "hi {key}");
+    CHECK(result.manifest->groups[0].value->text.text() == "hi {key}");
   }
 
   TEST_CASE("a set environment variable is substituted and $${ stays literal")
@@ -761,6 +768,14 @@ TEST_SUITE("manifest::parse")
                                   "    with: {id: \"1..3\"}\n"
                                   "    value: {text: v}\n"))
           == "9:14: groups[1] (\"x\").pattern: unclosed '{' at column 3");
+  }
+
+  TEST_CASE("an invalid variable name is quoted like other values, control characters escaped")
+  {
+    CHECK(only_problem(with_group("  - name: x\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: \"v:{a\\tb}\"}\n"))
+          == "10:19: groups[1] (\"x\").value.text: invalid variable name \"a\\tb\" at column 3");
   }
 
   TEST_CASE("query group value templates are not checked against columns")
@@ -1156,7 +1171,7 @@ TEST_SUITE("manifest::parse")
     CHECK(group.keys_from->field.empty());
     CHECK(group.keys_from->loc == Location{9, 16});
     CHECK(group.keys_loc == Location{9, 16});
-    CHECK(group.key.empty());
+    CHECK_FALSE(group.key.has_value());
   }
 
   TEST_CASE("keys_from keeps an absolute file path")
@@ -1185,7 +1200,8 @@ TEST_SUITE("manifest::parse")
     CHECK(group.keys_from->file.empty());
     CHECK(group.keys_from->format == KeyFormat::json);
     CHECK(group.keys_from->field == "id");
-    CHECK(group.key == "product:{id}");
+    REQUIRE(group.key.has_value());
+    CHECK(group.key->text() == "product:{id}");
   }
 
   TEST_CASE("keys_from takes its default format from the extension")

@@ -33,21 +33,6 @@ test_env(std::string_view name)
 
 TEST_SUITE("manifest::text_checks")
 {
-  TEST_CASE("scan_template lists each variable once, in order, and skips doubled braces")
-  {
-    const detail::TemplateScan scan = detail::scan_template("{{x}} {id}:{lang}:{id}");
-    CHECK(scan.error.empty());
-    CHECK(scan.variables == std::vector<std::string>{"id", "lang"});
-  }
-
-  TEST_CASE("scan_template reports the first syntax error with its column")
-  {
-    CHECK(detail::scan_template("ab{id").error == "unclosed '{' at column 3");
-    CHECK(detail::scan_template("a}b").error == "unmatched '}' at column 2");
-    CHECK(detail::scan_template("x{}").error == "empty variable name at column 2");
-    CHECK(detail::scan_template("{a b}").error == "invalid variable name \"a b\" at column 1");
-  }
-
   TEST_CASE("expand_env substitutes variables and defaults, and keeps $${ literal")
   {
     const manifest::EnvLookup env = test_env;

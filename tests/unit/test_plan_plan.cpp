@@ -1,3 +1,4 @@
+#include "cachewarm/core/template.hpp"
 #include "cachewarm/manifest/diagnostic.hpp"
 #include "cachewarm/manifest/manifest.hpp"
 #include "cachewarm/manifest/parse.hpp"
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -37,6 +39,15 @@ using cachewarm::plan::PlanOptions;
 namespace {
 
 using Strings = std::vector<std::string>;
+
+// `text` compiled, as the manifest parser holds templates; fails the test case on a syntax error.
+cachewarm::core::Template
+compiled(std::string_view text)
+{
+  auto parsed = cachewarm::core::Template::parse(text);
+  REQUIRE(parsed.has_value());
+  return std::move(*parsed);
+}
 
 TargetSpec
 target(std::string name, Location loc = {})
@@ -66,7 +77,7 @@ group(std::string name, int priority = 0)
   spec.priority = priority;
   spec.keys = {"k1", "k2"};
   spec.value = ValueSpec{};
-  spec.value->text = "v";
+  spec.value->text = compiled("v");
   return spec;
 }
 
@@ -463,7 +474,7 @@ TEST_SUITE("plan::plan")
   {
     GroupSpec spec = group("a");
     spec.keys.clear();
-    spec.pattern = "product:{id}:page:{lang}";
+    spec.pattern = compiled("product:{id}:page:{lang}");
     spec.with = {range_var("id", 1, 5000), list_var("lang", {"en", "de"})};
     const Plan plan = plan_ok(manifest_with({spec}));
     REQUIRE(plan.groups.size() == 1);
@@ -474,7 +485,7 @@ TEST_SUITE("plan::plan")
   {
     GroupSpec spec = group("a");
     spec.keys.clear();
-    spec.pattern = "p:{id}:{lang}";
+    spec.pattern = compiled("p:{id}:{lang}");
     spec.with = {range_var("id", 7, 9), list_var("lang", {})};
     const Plan plan = plan_ok(manifest_with({spec}));
     REQUIRE(plan.groups.size() == 1);
@@ -485,7 +496,7 @@ TEST_SUITE("plan::plan")
   {
     GroupSpec spec = group("a");
     spec.keys.clear();
-    spec.pattern = "p:{a}:{b}";
+    spec.pattern = compiled("p:{a}:{b}");
     spec.with = {range_var("a", 0, 4294967295), range_var("b", 0, 4294967295)};
     const Plan plan = plan_ok(manifest_with({spec}));
     REQUIRE(plan.groups.size() == 1);
@@ -497,7 +508,7 @@ TEST_SUITE("plan::plan")
     GroupSpec spec = group("a");
     spec.keys.clear();
     spec.query = QuerySpec{"catalog", "SELECT id, body FROM t", {}};
-    spec.key = "item:{id}";
+    spec.key = compiled("item:{id}");
     Manifest manifest = manifest_with({spec});
     manifest.sources.push_back(source("catalog", SourceKind::sqlite));
     const Plan plan = plan_ok(manifest);
@@ -510,18 +521,18 @@ TEST_SUITE("plan::plan")
     GroupSpec orders = group("orders");
     orders.keys.clear();
     orders.query = QuerySpec{"db", "SELECT id FROM orders", Location{14, 12}};
-    orders.key = "order:{id}";
+    orders.key = compiled("order:{id}");
     GroupSpec pages = group("pages");
     pages.value = ValueSpec{};
     pages.value->kind = ValueKind::lookup_http;
     pages.value->source = "api";
-    pages.value->get = "/pages/{key}";
+    pages.value->get = compiled("/pages/{key}");
     GroupSpec blobs = group("after-deploy");
     blobs.value = ValueSpec{};
     blobs.value->kind = ValueKind::lookup_sql;
     blobs.value->source = "db";
     blobs.value->sql = "SELECT body FROM blobs WHERE name = $1";
-    blobs.value->params = {"{key}"};
+    blobs.value->params = {compiled("{key}")};
     Manifest manifest = manifest_with({orders, pages, blobs});
     manifest.sources.push_back(source("db", SourceKind::postgres));
     manifest.sources.push_back(source("api", SourceKind::http));
@@ -533,12 +544,12 @@ TEST_SUITE("plan::plan")
     GroupSpec queried = group("queried");
     queried.keys.clear();
     queried.query = QuerySpec{"catalog", "SELECT id FROM t", {}};
-    queried.key = "k:{id}";
+    queried.key = compiled("k:{id}");
     GroupSpec looked_up = group("looked-up");
     looked_up.value->kind = ValueKind::lookup_sql;
     looked_up.value->source = "catalog";
     looked_up.value->sql = "SELECT v FROM t WHERE k = ?";
-    looked_up.value->params = {"{key}"};
+    looked_up.value->params = {compiled("{key}")};
     Manifest manifest = manifest_with({queried, looked_up});
     manifest.sources.push_back(source("catalog", SourceKind::sqlite));
     CHECK(plan_ok(manifest).groups.size() == 2);

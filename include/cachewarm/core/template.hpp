@@ -42,18 +42,24 @@ private:
   std::vector<std::size_t> m_indices;
 };
 
-// A text with `{name}` placeholders. `{{` and `}}` stand for literal braces.
+// A text with `{name}` placeholders. `{{` and `}}` stand for literal braces. A Template is a
+// compiled value: the manifest parses each template once, when it is loaded, and later stages
+// only bind and render it. A default-constructed Template is the empty text (no variables).
 class Template {
 public:
+  // How an error message quotes the offending name (e.g. escaping control characters).
+  using QuoteName = std::string (*)(std::string_view name);
+
   // Parses `text`. Errors (Errc::manifest), message naming the column (1-based) in `text`:
   // "unclosed '{' at column N", "empty variable name at column N", "unmatched '}' at column N",
-  // "invalid variable name \"x y\" at column N" (names are [A-Za-z0-9_.-]+).
-  static Result<Template> parse(std::string_view text);
+  // "invalid variable name \"x y\" at column N" (names are [A-Za-z0-9_.-]+). The name in the
+  // last one is written by `quote_name`, or put in plain double quotes when it is nullptr.
+  static Result<Template> parse(std::string_view text, QuoteName quote_name = nullptr);
 
   // The variable names in order of appearance, duplicates removed.
   const std::vector<std::string>& variables() const { return m_variables; }
 
-  // The original text.
+  // The original text, as given to parse (for messages and reports).
   const std::string& text() const { return m_text; }
 
   // Resolves every variable against `names` (the index in `names` becomes the field index).
@@ -62,8 +68,8 @@ public:
 
 private:
   std::string m_text;
-  std::vector<std::string> m_literals;   // size == m_references.size() + 1
-  std::vector<std::string> m_references; // variable per gap, with duplicates
+  std::vector<std::string> m_literals{std::string()}; // size == m_references.size() + 1
+  std::vector<std::string> m_references;              // variable per gap, with duplicates
   std::vector<std::string> m_variables;
 };
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cachewarm/core/template.hpp"
 #include "cachewarm/manifest/units.hpp"
 
 #include <chrono>
@@ -16,9 +17,10 @@
 // struct's "Guaranteed" line); checks that need the outside world (time zones, cron fields, URL
 // details, SQL, key-template columns) are made when the plan or the run is set up.
 //
-// Templates (`{name}` placeholders: pattern, key, text, get, params) are held as their text; the
-// parser has checked their syntax, and the stage that renders them compiles them
-// (core::Template::parse).
+// Templates (`{name}` placeholders: pattern, key, text, get, params) are compiled when the
+// manifest is loaded, where a syntax error gets its file:line:col, and are held as core::Template
+// values: later stages bind and render them and never parse their text again (Template::text()
+// gives back what was written, for messages).
 
 namespace cachewarm::manifest {
 
@@ -138,10 +140,10 @@ enum class ValueKind {
 //   set, list: `member`; zset: `member` and `score`. These read the group's query rows, so they
 //   appear only in groups whose key source is `query`.
 // - lookup_sql: `source` (a sqlite or postgres source), `sql` (non-empty), `params` (possibly
-//   none); lookup_http: `source` (an http source), `get` (non-empty), `json_pointer` ("" or
+//   none); lookup_http: `source` (an http source), `get` (non-empty text), `json_pointer` ("" or
 //   starting with '/'), `hash_from_json`.
 // - text: `text` (may be empty).
-// Every template is well formed. In groups with `keys` or `pattern` its variables are known
+// Every template is compiled. In groups with `keys` or `pattern` its variables are known
 // ({key} and the `with` variables) and checked; in `query` and `keys_from` groups they name
 // columns or fields, checked when the group is set up.
 struct ValueSpec {
@@ -150,11 +152,11 @@ struct ValueSpec {
   std::vector<std::string> hash_columns; // hash: one hash field per column, named after it
   std::string source;                    // lookup_sql, lookup_http: a `sources` name
   std::string sql;                       // lookup_sql: one statement, `?` or `$N` parameters
-  std::vector<std::string> params;       // lookup_sql: templates, bound as parameters in order
-  std::string get;                       // lookup_http: URL path template, after base_url
+  std::vector<core::Template> params;    // lookup_sql: bound as parameters in order
+  core::Template get;                    // lookup_http: URL path, after base_url
   std::string json_pointer;    // lookup_http: RFC 6901 pointer into the JSON body; "": whole body
   bool hash_from_json = false; // lookup_http: a JSON object becomes a hash (one field per member)
-  std::string text;            // text: template
+  core::Template text;         // text
   std::string member;          // set/list: the column; zset: the member column
   std::string score;           // zset: the score column
   Location loc;                // the `value:` mapping
@@ -204,12 +206,14 @@ struct GroupSpec {
   int priority = 0;              // higher runs first; equal priorities keep manifest order
   std::string schedule;          // a `schedules` name; empty: none (never due for `run --due`)
   std::vector<std::string> keys; // literal keys (templates over {key} are not allowed)
-  std::string pattern;           // key template over `with` variables
+  std::optional<core::Template> pattern; // key template over `with` variables
   std::vector<PatternVar> with;
   std::optional<QuerySpec> query;        // bulk query: one row per key (or per member for set,
                                          // zset and list values, rows grouped by key)
   std::optional<KeysFromSpec> keys_from; // keys from a file or an HTTP document
-  std::string key; // key template over query columns or keys_from fields (optional there)
+  // Key template over query columns or keys_from fields: always set with `query`, optional with
+  // `keys_from`.
+  std::optional<core::Template> key;
   std::optional<ValueSpec> value;               // required: always set once parsed
   std::optional<std::chrono::milliseconds> ttl; // 0: no expiry
   std::optional<Jitter> ttl_jitter;
