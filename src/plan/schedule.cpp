@@ -408,12 +408,122 @@ struct Schedule::Impl {
     return Due{false, "not due: " + name + " next due " + format_local(*next), std::nullopt};
   }
 
+  // Fill in the fields of one kind from `spec` (see below).
+  core::Result<void> compile_peak(const manifest::ScheduleSpec& spec);
+  core::Result<void> compile_dates(const manifest::ScheduleSpec& spec);
+  core::Result<void> compile_cron(const manifest::ScheduleSpec& spec);
+
   std::string format_local(Instant instant) const
   {
     const LocalMinutes local = date::floor<std::chrono::minutes>(to_local(instant));
     return date::format("%Y-%m-%d %H:%M", local) + " " + abbreviation(instant);
   }
 };
+
+// --- Compiling each kind (Schedule::compile checked that exactly one is given) ------------------
+// Errors are Errc::manifest (Errc::internal for a cron text the parser accepted but that cannot
+// be tabulated); the caller prefixes "schedule NAME".
+
+core::Result<void>
+Schedule::Impl::compile_peak(const manifest::ScheduleSpec& spec)
+{
+  kind = Kind::peak;
+  const std::size_t dash = spec.peak.find('-');
+  const std::optional<std::chrono::minutes> start =
+      dash == std::string::npos ? std::nullopt : parse_hhmm(spec.peak.substr(0, dash));
+  const std::optional<std::chrono::minutes> end =
+      dash == std::string::npos ? std::nullopt : parse_hhmm(spec.peak.substr(dash + 1));
+  if (!start || !end) {
+    return core::fail(Errc::manifest,
+                      "invalid peak " + quoted(spec.peak) + " (expected HH:MM-HH:MM)");
+  }
+  peak_start = *start;
+  // An end at or before the start is on the next day (equal ends mean a 24-hour peak).
+  peak_end = *end > *start ? *end : *end + date::days(1);
+  if (spec.days.empty()) {
+    peak_days.set();
+  }
+  for (const std::string& day : spec.days) {
+    const std::optional<std::size_t> weekday = parse_day_name(day);
+    if (!weekday) {
+      return core::fail(Errc::manifest, "invalid day " + quoted(day) + " (expected mon..sun)");
+    }
+    peak_days.set(*weekday);
+  }
+  return {};
+}
+
+core::Result<void>
+Schedule::Impl::compile_dates(const manifest::ScheduleSpec& spec)
+{
+  kind = Kind::dates;
+  for (const std::string& text : spec.dates) {
+    const std::optional<MonthDay> date = parse_mmdd(text);
+    if (!date) {
+      return core::fail(Errc::manifest, "invalid date " + quoted(text) + " (expected MM-DD)");
+    }
+    dates.push_back(*date);
+  }
+  if (!spec.at.empty()) {
+    const std::optional<std::chrono::minutes> parsed = parse_hhmm(spec.at);
+    if (!parsed) {
+      return core::fail(Errc::manifest, "invalid at " + quoted(spec.at) + " (expected HH:MM)");
+    }
+    at = *parsed;
+  }
+  return {};
+}
+
+core::Result<void>
+Schedule::Impl::compile_cron(const manifest::ScheduleSpec& spec)
+{
+  kind = Kind::cron;
+  auto expr = CronExpr::parse(spec.cron);
+  if (!expr) {
+    return tl::unexpected<core::Error>(core::with_context(std::move(expr.error()), "cron"));
+  }
+  cron = std::move(*expr);
+  // CronExpr only answers matches(); tabulate each field by matching against an expression
+  // where every other field is '*' (the texts are valid: they come from a parsed expression).
+  std::vector<std::string> fields;
+  std::size_t i = 0;
+  const std::string& text = spec.cron;
+  while (i < text.size()) {
+    const std::size_t start = text.find_first_not_of(" \t\r\n", i);
+    if (start == std::string::npos) {
+      break;
+    }
+    const std::size_t end = std::min(text.find_first_of(" \t\r\n", start), text.size());
+    fields.push_back(text.substr(start, end - start));
+    i = end;
+  }
+  if (fields.size() != 5) {
+    return core::fail(Errc::internal, "cron: cannot split " + quoted(spec.cron));
+  }
+  const auto minutes = CronExpr::parse(fields[0] + " * * * *");
+  const auto hours = CronExpr::parse("* " + fields[1] + " * * *");
+  const auto months = CronExpr::parse("* * * " + fields[3] + " *");
+  const auto days = CronExpr::parse("* * " + fields[2] + " * " + fields[4]);
+  if (!minutes || !hours || !months || !days) {
+    return core::fail(Errc::internal, "cron: cannot tabulate " + quoted(spec.cron));
+  }
+  for (int minute = 0; minute < 60; ++minute) {
+    cron_minutes[static_cast<std::size_t>(minute)] = minutes->matches(minute, 0, 1, 1, 0);
+  }
+  for (int hour = 0; hour < 24; ++hour) {
+    cron_hours[static_cast<std::size_t>(hour)] = hours->matches(0, hour, 1, 1, 0);
+  }
+  for (int month = 1; month <= 12; ++month) {
+    cron_months[static_cast<std::size_t>(month)] = months->matches(0, 0, 1, month, 0);
+  }
+  for (int day = 1; day <= 31; ++day) {
+    for (int weekday = 0; weekday < 7; ++weekday) {
+      cron_day_rule[static_cast<std::size_t>(day)][static_cast<std::size_t>(weekday)] =
+          days->matches(0, 0, day, 1, weekday);
+    }
+  }
+  return {};
+}
 
 core::Result<Schedule>
 Schedule::compile(const manifest::ScheduleSpec& spec)
@@ -445,92 +555,11 @@ Schedule::compile(const manifest::ScheduleSpec& spec)
     return error("only one of peak, dates or cron may be given");
   }
 
-  if (!spec.peak.empty()) {
-    impl->kind = Kind::peak;
-    const std::size_t dash = spec.peak.find('-');
-    const std::optional<std::chrono::minutes> start =
-        dash == std::string::npos ? std::nullopt : parse_hhmm(spec.peak.substr(0, dash));
-    const std::optional<std::chrono::minutes> end =
-        dash == std::string::npos ? std::nullopt : parse_hhmm(spec.peak.substr(dash + 1));
-    if (!start || !end) {
-      return error("invalid peak " + quoted(spec.peak) + " (expected HH:MM-HH:MM)");
-    }
-    impl->peak_start = *start;
-    // An end at or before the start is on the next day (equal ends mean a 24-hour peak).
-    impl->peak_end = *end > *start ? *end : *end + date::days(1);
-    if (spec.days.empty()) {
-      impl->peak_days.set();
-    }
-    for (const std::string& day : spec.days) {
-      const std::optional<std::size_t> weekday = parse_day_name(day);
-      if (!weekday) {
-        return error("invalid day " + quoted(day) + " (expected mon..sun)");
-      }
-      impl->peak_days.set(*weekday);
-    }
-  } else if (!spec.dates.empty()) {
-    impl->kind = Kind::dates;
-    for (const std::string& text : spec.dates) {
-      const std::optional<MonthDay> date = parse_mmdd(text);
-      if (!date) {
-        return error("invalid date " + quoted(text) + " (expected MM-DD)");
-      }
-      impl->dates.push_back(*date);
-    }
-    if (!spec.at.empty()) {
-      const std::optional<std::chrono::minutes> at = parse_hhmm(spec.at);
-      if (!at) {
-        return error("invalid at " + quoted(spec.at) + " (expected HH:MM)");
-      }
-      impl->at = *at;
-    }
-  } else {
-    impl->kind = Kind::cron;
-    auto expr = CronExpr::parse(spec.cron);
-    if (!expr) {
-      return tl::unexpected<core::Error>(
-          core::with_context(std::move(expr.error()), prefix + "cron"));
-    }
-    impl->cron = std::move(*expr);
-    // CronExpr only answers matches(); tabulate each field by matching against an expression
-    // where every other field is '*' (the texts are valid: they come from a parsed expression).
-    std::vector<std::string> fields;
-    std::size_t i = 0;
-    const std::string& text = spec.cron;
-    while (i < text.size()) {
-      const std::size_t start = text.find_first_not_of(" \t\r\n", i);
-      if (start == std::string::npos) {
-        break;
-      }
-      const std::size_t end = std::min(text.find_first_of(" \t\r\n", start), text.size());
-      fields.push_back(text.substr(start, end - start));
-      i = end;
-    }
-    if (fields.size() != 5) {
-      return core::fail(Errc::internal, prefix + "cron: cannot split " + quoted(spec.cron));
-    }
-    const auto minutes = CronExpr::parse(fields[0] + " * * * *");
-    const auto hours = CronExpr::parse("* " + fields[1] + " * * *");
-    const auto months = CronExpr::parse("* * * " + fields[3] + " *");
-    const auto days = CronExpr::parse("* * " + fields[2] + " * " + fields[4]);
-    if (!minutes || !hours || !months || !days) {
-      return core::fail(Errc::internal, prefix + "cron: cannot tabulate " + quoted(spec.cron));
-    }
-    for (int minute = 0; minute < 60; ++minute) {
-      impl->cron_minutes[static_cast<std::size_t>(minute)] = minutes->matches(minute, 0, 1, 1, 0);
-    }
-    for (int hour = 0; hour < 24; ++hour) {
-      impl->cron_hours[static_cast<std::size_t>(hour)] = hours->matches(0, hour, 1, 1, 0);
-    }
-    for (int month = 1; month <= 12; ++month) {
-      impl->cron_months[static_cast<std::size_t>(month)] = months->matches(0, 0, 1, month, 0);
-    }
-    for (int day = 1; day <= 31; ++day) {
-      for (int weekday = 0; weekday < 7; ++weekday) {
-        impl->cron_day_rule[static_cast<std::size_t>(day)][static_cast<std::size_t>(weekday)] =
-            days->matches(0, 0, day, 1, weekday);
-      }
-    }
+  core::Result<void> compiled = !spec.peak.empty()    ? impl->compile_peak(spec)
+                                : !spec.dates.empty() ? impl->compile_dates(spec)
+                                                      : impl->compile_cron(spec);
+  if (!compiled) {
+    return tl::unexpected(core::with_context(std::move(compiled.error()), "schedule " + spec.name));
   }
 
   Schedule schedule;
@@ -589,6 +618,95 @@ Schedule::format_local(Instant instant) const
   }
 }
 
+namespace {
+
+// Reads the fields of an ISO 8601 instant left to right; every reader returns -1 / false / nullopt
+// on text that does not fit.
+class IsoScanner {
+public:
+  explicit IsoScanner(std::string_view text)
+      : m_text(text)
+  {}
+
+  bool at_end() const { return m_pos == m_text.size(); }
+
+  // `width` digits as a number, or -1.
+  int number(std::size_t width)
+  {
+    int value = 0;
+    for (std::size_t i = 0; i < width; ++i) {
+      if (m_pos >= m_text.size() || !is_digit(m_text[m_pos])) {
+        return -1;
+      }
+      value = value * 10 + (m_text[m_pos] - '0');
+      ++m_pos;
+    }
+    return value;
+  }
+
+  // Consumes `c` if it is next.
+  bool consume(char c)
+  {
+    if (m_pos < m_text.size() && m_text[m_pos] == c) {
+      ++m_pos;
+      return true;
+    }
+    return false;
+  }
+
+  // After `.` or `,`: at least one digit, kept to the millisecond (truncated).
+  std::optional<milliseconds> fraction()
+  {
+    const std::size_t start = m_pos;
+    long long millis = 0;
+    while (m_pos < m_text.size() && is_digit(m_text[m_pos])) {
+      if (m_pos - start < 3) {
+        millis = millis * 10 + (m_text[m_pos] - '0');
+      }
+      ++m_pos;
+    }
+    if (m_pos == start) {
+      return std::nullopt;
+    }
+    for (std::size_t digits = m_pos - start; digits < 3; ++digits) {
+      millis *= 10;
+    }
+    return milliseconds(millis);
+  }
+
+  // `Z`, `+HH[:]MM`, `-HH`, or nothing (UTC): the offset east of UTC.
+  std::optional<std::chrono::minutes> offset()
+  {
+    if (consume('Z') || consume('z') || at_end()) {
+      return std::chrono::minutes(0);
+    }
+    const bool negative = m_text[m_pos] == '-';
+    if (!consume('+') && !consume('-')) {
+      return std::nullopt;
+    }
+    const int hours = number(2);
+    int minutes = 0;
+    if (hours < 0 || hours > 23) {
+      return std::nullopt;
+    }
+    if (!at_end()) {
+      consume(':');
+      minutes = number(2);
+      if (minutes < 0 || minutes > 59) {
+        return std::nullopt;
+      }
+    }
+    const std::chrono::minutes offset(hours * 60 + minutes);
+    return negative ? -offset : offset;
+  }
+
+private:
+  std::string_view m_text;
+  std::size_t m_pos = 0;
+};
+
+} // namespace
+
 core::Result<Instant>
 parse_instant(std::string_view text)
 {
@@ -597,96 +715,32 @@ parse_instant(std::string_view text)
                       "invalid time " + quoted(text)
                           + " (expected ISO 8601, e.g. 2026-11-23T08:45:00-05:00)");
   };
-  std::size_t pos = 0;
-  const auto number = [&text, &pos](std::size_t width) {
-    int value = 0;
-    for (std::size_t i = 0; i < width; ++i) {
-      if (pos >= text.size() || !is_digit(text[pos])) {
-        return -1;
-      }
-      value = value * 10 + (text[pos] - '0');
-      ++pos;
-    }
-    return value;
-  };
-  const auto consume = [&text, &pos](char c) {
-    if (pos < text.size() && text[pos] == c) {
-      ++pos;
-      return true;
-    }
-    return false;
-  };
-
-  const int year = number(4);
-  if (year < 0 || !consume('-')) {
-    return invalid();
-  }
-  const int month = number(2);
-  if (month < 0 || !consume('-')) {
-    return invalid();
-  }
-  const int day = number(2);
-  if (day < 0 || !(consume('T') || consume('t'))) {
-    return invalid();
-  }
-  const int hour = number(2);
-  if (hour < 0 || !consume(':')) {
-    return invalid();
-  }
-  const int minute = number(2);
+  IsoScanner scan(text);
+  const int year = scan.number(4);
+  const int month = year < 0 || !scan.consume('-') ? -1 : scan.number(2);
+  const int day = month < 0 || !scan.consume('-') ? -1 : scan.number(2);
+  const int hour = day < 0 || !(scan.consume('T') || scan.consume('t')) ? -1 : scan.number(2);
+  const int minute = hour < 0 || !scan.consume(':') ? -1 : scan.number(2);
   if (minute < 0) {
     return invalid();
   }
   int second = 0;
   milliseconds fraction{0};
-  if (consume(':')) {
-    second = number(2);
+  if (scan.consume(':')) {
+    second = scan.number(2);
     if (second < 0) {
       return invalid();
     }
-    if (consume('.') || consume(',')) {
-      // Fractional seconds: at least one digit; kept to the millisecond (truncated).
-      const std::size_t start = pos;
-      long long millis = 0;
-      while (pos < text.size() && is_digit(text[pos])) {
-        if (pos - start < 3) {
-          millis = millis * 10 + (text[pos] - '0');
-        }
-        ++pos;
-      }
-      if (pos == start) {
+    if (scan.consume('.') || scan.consume(',')) {
+      const std::optional<milliseconds> parsed = scan.fraction();
+      if (!parsed) {
         return invalid();
       }
-      for (std::size_t digits = pos - start; digits < 3; ++digits) {
-        millis *= 10;
-      }
-      fraction = milliseconds(millis);
+      fraction = *parsed;
     }
   }
-  std::chrono::minutes offset{0};
-  if (consume('Z') || consume('z')) {
-    // UTC
-  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    const bool negative = text[pos] == '-';
-    ++pos;
-    const int offset_hours = number(2);
-    int offset_minutes = 0;
-    if (offset_hours < 0 || offset_hours > 23) {
-      return invalid();
-    }
-    if (pos < text.size()) {
-      consume(':');
-      offset_minutes = number(2);
-      if (offset_minutes < 0 || offset_minutes > 59) {
-        return invalid();
-      }
-    }
-    offset = std::chrono::minutes(offset_hours * 60 + offset_minutes);
-    if (negative) {
-      offset = -offset;
-    }
-  }
-  if (pos != text.size()) {
+  const std::optional<std::chrono::minutes> offset = scan.offset();
+  if (!offset || !scan.at_end()) {
     return invalid();
   }
   const date::year_month_day ymd{date::year{year},
@@ -696,7 +750,7 @@ parse_instant(std::string_view text)
     return invalid();
   }
   return Instant(date::sys_days(ymd)) + std::chrono::hours(hour) + std::chrono::minutes(minute)
-         + std::chrono::seconds(second) + fraction - offset;
+         + std::chrono::seconds(second) + fraction - *offset;
 }
 
 std::string
