@@ -444,12 +444,25 @@ unknown_words(CLI::App& app, int argc, char** argv)
   return message;
 }
 
+// Declares subcommand `name` (described by `about`) on `app` with its required MANIFEST
+// argument, parsed into `manifest` (which must outlive `app`).
+CLI::App*
+add_manifest_command(CLI::App& app,
+                     const std::string& name,
+                     const std::string& about,
+                     std::string& manifest)
+{
+  CLI::App* command = app.add_subcommand(name, about);
+  command->add_option("manifest", manifest, "Manifest file (YAML)")->required();
+  return command;
+}
+
 // Declares `run` and its options on `app`, parsed into `args` (which must outlive `app`).
 CLI::App*
 add_run_command(CLI::App& app, RunArgs& run_args)
 {
-  CLI::App* run = app.add_subcommand("run", "Warm the manifest's groups and print a JSON report");
-  run->add_option("manifest", run_args.manifest, "Manifest file (YAML)")->required();
+  CLI::App* run = add_manifest_command(
+      app, "run", "Warm the manifest's groups and print a JSON report", run_args.manifest);
   run->add_option("-g,--group", run_args.groups, "Run only this group (repeatable)")
       ->allow_extra_args(false);
   run->add_flag("--dry-run", run_args.dry_run, "Resolve keys and values but write nothing");
@@ -504,27 +517,24 @@ run_cli(int argc, char** argv)
 
   PlanCommandArgs plan_args;
   std::string plan_window = "5m";
-  CLI::App* plan_command =
-      app.add_subcommand("plan", "Show which groups are due and why, next runs and key counts");
-  plan_command->add_option("manifest", plan_args.manifest, "Manifest file (YAML)")->required();
+  CLI::App* plan_command = add_manifest_command(
+      app, "plan", "Show which groups are due and why, next runs and key counts", plan_args.manifest);
   plan_command->add_option("--at", plan_args.at, "Evaluate schedules at this ISO 8601 instant");
   plan_command->add_flag("--json", plan_args.json, "One JSON document instead of a table");
   plan_command->add_option("--window", plan_window, "The run --due invocation interval (5m)");
 
   CronCommandArgs cron_args;
   std::string cron_window = "5m";
-  CLI::App* cron_command =
-      app.add_subcommand("cron", "Print crontab lines (or systemd units) that run --due in time");
-  cron_command->add_option("manifest", cron_args.manifest, "Manifest file (YAML)")->required();
+  CLI::App* cron_command = add_manifest_command(
+      app, "cron", "Print crontab lines (or systemd units) that run --due in time", cron_args.manifest);
   cron_command->add_flag("--systemd", cron_args.systemd, "Print a .service and a .timer unit");
   cron_command->add_option(
       "--binary", cron_args.binary, "The cachewarm to invoke (default: this one)");
   cron_command->add_option("--window", cron_window, "How often to invoke run --due (5m)");
 
   std::string validate_path;
-  CLI::App* validate =
-      app.add_subcommand("validate", "Check a manifest and list every problem (file:line:column)");
-  validate->add_option("manifest", validate_path, "Manifest file (YAML)")->required();
+  CLI::App* validate = add_manifest_command(
+      app, "validate", "Check a manifest and list every problem (file:line:column)", validate_path);
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
