@@ -1,4 +1,6 @@
 #include "../../src/sources/http_detail.hpp"
+#include "support/results.hpp"
+#include "support/sources.hpp"
 
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/core/types.hpp"
@@ -21,7 +23,6 @@ using cachewarm::core::Errc;
 using cachewarm::core::Failure;
 using cachewarm::core::HashValue;
 using cachewarm::core::Row;
-using cachewarm::core::Template;
 using cachewarm::sources::HttpOptions;
 using cachewarm::sources::open_http_lookup;
 using cachewarm::sources::ValueResolver;
@@ -33,12 +34,14 @@ using cachewarm::sources::detail::parse_json_pointer;
 using cachewarm::sources::detail::parse_retry_after;
 using cachewarm::sources::detail::path_for_message;
 using cachewarm::sources::detail::Verdict;
+using cachewarm::test::error_message;
+using cachewarm::test::parse_template;
+using cachewarm::test::Strings;
 using namespace std::chrono_literals;
 
 namespace {
 
 using Json = nlohmann::json;
-using Strings = std::vector<std::string>;
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
 // 1994-11-06 08:49:00 UTC, 37 s before the RFC's example date.
@@ -94,14 +97,6 @@ options_for(std::string base_url)
   options.base_url = std::move(base_url);
   options.retries = 0;
   return options;
-}
-
-Template
-parse_template(std::string_view text)
-{
-  cachewarm::core::Result<Template> parsed = Template::parse(text);
-  REQUIRE(parsed.has_value());
-  return *parsed;
 }
 
 } // namespace
@@ -232,16 +227,10 @@ TEST_SUITE("sources::http")
 
   TEST_CASE("an invalid json_pointer is a manifest error")
   {
-    const auto no_slash = parse_json_pointer("data");
-    REQUIRE_FALSE(no_slash.has_value());
-    CHECK(no_slash.error().code == Errc::manifest);
-    CHECK(no_slash.error().message
+    CHECK(error_message(parse_json_pointer("data"), Errc::manifest)
           == "invalid json_pointer \"data\": JSON pointer must be empty or begin with '/' - was: "
              "'data'");
-    const auto bad_escape = parse_json_pointer("/a/~2");
-    REQUIRE_FALSE(bad_escape.has_value());
-    CHECK(bad_escape.error().code == Errc::manifest);
-    CHECK(bad_escape.error().message
+    CHECK(error_message(parse_json_pointer("/a/~2"), Errc::manifest)
           == "invalid json_pointer \"/a/~2\": escape character '~' must be followed with '0' or "
              "'1'");
   }
@@ -310,22 +299,23 @@ TEST_SUITE("sources::http")
   TEST_CASE("open_http_lookup rejects a get template with an unknown variable")
   {
     const Strings fields{"id"};
-    const auto resolver = open_http_lookup(
-        options_for("http://127.0.0.1:9"), parse_template("/x/{nope}"), "", false, fields);
-    REQUIRE_FALSE(resolver.has_value());
-    CHECK(resolver.error().code == Errc::manifest);
-    CHECK(resolver.error().message
-          == "get \"/x/{nope}\": unknown variable {nope} (available: id, key)");
+    CHECK(
+        error_message(
+            open_http_lookup(
+                options_for("http://127.0.0.1:9"), parse_template("/x/{nope}"), "", false, fields),
+            Errc::manifest)
+        == "get \"/x/{nope}\": unknown variable {nope} (available: id, key)");
   }
 
   TEST_CASE("open_http_lookup rejects an invalid json_pointer")
   {
     const Strings fields;
-    const auto resolver = open_http_lookup(
-        options_for("http://127.0.0.1:9"), parse_template("/x/{key}"), "/a/~3", false, fields);
-    REQUIRE_FALSE(resolver.has_value());
-    CHECK(resolver.error().code == Errc::manifest);
-    CHECK(resolver.error().message
+    CHECK(error_message(open_http_lookup(options_for("http://127.0.0.1:9"),
+                                         parse_template("/x/{key}"),
+                                         "/a/~3",
+                                         false,
+                                         fields),
+                        Errc::manifest)
           == "invalid json_pointer \"/a/~3\": escape character '~' must be followed with '0' or "
              "'1'");
   }

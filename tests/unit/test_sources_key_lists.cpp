@@ -1,87 +1,41 @@
+#include "support/results.hpp"
+#include "support/sources.hpp"
+#include "support/temp_files.hpp"
+
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/core/types.hpp"
 #include "cachewarm/sources/key_lists.hpp"
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 using cachewarm::core::Errc;
 using cachewarm::core::Failure;
 using cachewarm::core::Row;
-using cachewarm::core::Template;
 using cachewarm::sources::KeyListFormat;
 using cachewarm::sources::KeyListOptions;
 using cachewarm::sources::KeySource;
 using cachewarm::sources::open_key_file;
 using cachewarm::sources::parse_key_document;
+using namespace cachewarm::test;
 
 namespace {
-
-using Strings = std::vector<std::string>;
-using Fields = std::vector<std::optional<std::string>>;
 
 std::string
 fixture(std::string_view name)
 {
   return std::string(CACHEWARM_SOURCE_DIR) + "/tests/fixtures/keys/" + std::string(name);
 }
-
-// A file in the temp directory with `content`, removed at the end of the test case.
-class TempFile {
-public:
-  explicit TempFile(std::string_view content, std::string_view suffix = ".txt")
-      : m_path(make_path(suffix))
-  {
-    write(content, std::ios::binary | std::ios::trunc);
-  }
-
-  ~TempFile()
-  {
-    std::error_code ignored;
-    std::filesystem::remove(m_path, ignored);
-  }
-
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  const std::string& path() const { return m_path; }
-
-  void append(std::string_view content) { write(content, std::ios::binary | std::ios::app); }
-
-private:
-  static std::string make_path(std::string_view suffix)
-  {
-    static std::atomic<int> counter{0};
-    const std::string name = "cw_key_lists_" + std::to_string(::getpid()) + "_"
-                             + std::to_string(counter++) + std::string(suffix);
-    return (std::filesystem::temp_directory_path() / name).string();
-  }
-
-  void write(std::string_view content, std::ios::openmode mode)
-  {
-    std::ofstream out(m_path, mode);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    REQUIRE(out.good());
-  }
-
-  std::string m_path;
-};
 
 KeyListOptions
 options(KeyListFormat format, std::string field = {}, std::string_view key = {})
@@ -90,9 +44,7 @@ options(KeyListFormat format, std::string field = {}, std::string_view key = {})
   result.format = format;
   result.field = std::move(field);
   if (!key.empty()) {
-    auto parsed = Template::parse(key);
-    REQUIRE(parsed);
-    result.key = std::move(*parsed);
+    result.key = parse_template(key);
   }
   return result;
 }
@@ -100,50 +52,13 @@ options(KeyListFormat format, std::string field = {}, std::string_view key = {})
 std::unique_ptr<KeySource>
 open_ok(const std::string& path, const KeyListOptions& opts)
 {
-  auto source = open_key_file(path, opts);
-  REQUIRE_MESSAGE(source, (source ? "" : source.error().message));
-  return std::move(*source);
+  return require_ok(open_key_file(path, opts));
 }
 
 std::unique_ptr<KeySource>
 parse_ok(std::string document, const KeyListOptions& opts)
 {
-  auto source = parse_key_document(std::move(document), "doc", opts);
-  REQUIRE_MESSAGE(source, (source ? "" : source.error().message));
-  return std::move(*source);
-}
-
-struct Drained {
-  std::vector<Row> rows;
-  std::vector<Failure> failures;
-  std::size_t calls = 0;
-};
-
-// Pulls every row with next(`batch`), checking that no call gives more than `batch` items.
-Drained
-drain(KeySource& source, std::size_t batch = 100)
-{
-  Drained out;
-  for (;;) {
-    const std::size_t before = out.rows.size() + out.failures.size();
-    auto more = source.next(batch, out.rows, out.failures);
-    REQUIRE_MESSAGE(more, (more ? "" : more.error().message));
-    ++out.calls;
-    REQUIRE(out.rows.size() + out.failures.size() - before <= batch);
-    if (!*more) {
-      return out;
-    }
-  }
-}
-
-Strings
-keys_of(const std::vector<Row>& rows)
-{
-  Strings keys;
-  for (const Row& row : rows) {
-    keys.push_back(row.key);
-  }
-  return keys;
+  return require_ok(parse_key_document(std::move(document), "doc", opts));
 }
 
 Strings
@@ -283,10 +198,8 @@ TEST_SUITE("sources::key_lists")
   TEST_CASE("jsonl: without a field is a manifest error")
   {
     const TempFile file("{}\n");
-    auto source = open_key_file(file.path(), options(KeyListFormat::jsonl));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message == "format jsonl needs a field (the member that holds each key)");
+    CHECK(error_message(open_key_file(file.path(), options(KeyListFormat::jsonl)), Errc::manifest)
+          == "format jsonl needs a field (the member that holds each key)");
   }
 
   TEST_CASE("jsonl: the fixture file")
@@ -356,10 +269,8 @@ TEST_SUITE("sources::key_lists")
   TEST_CASE("csv: a field that is not a header column is a manifest error naming the columns")
   {
     const TempFile file("id,name\n1,a\n");
-    auto source = open_key_file(file.path(), options(KeyListFormat::csv, "email"));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message
+    CHECK(error_message(open_key_file(file.path(), options(KeyListFormat::csv, "email")),
+                        Errc::manifest)
           == file.path()
                  + ": field \"email\" is not a column of the csv header (available: id, name)");
   }
@@ -367,19 +278,15 @@ TEST_SUITE("sources::key_lists")
   TEST_CASE("csv: without a field is a manifest error")
   {
     const TempFile file("id\n1\n");
-    auto source = open_key_file(file.path(), options(KeyListFormat::csv));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message == "format csv needs a field (the column that holds each key)");
+    CHECK(error_message(open_key_file(file.path(), options(KeyListFormat::csv)), Errc::manifest)
+          == "format csv needs a field (the column that holds each key)");
   }
 
   TEST_CASE("csv: an empty file has no header and is a source error")
   {
     const TempFile file("\n\n");
-    auto source = open_key_file(file.path(), options(KeyListFormat::csv, "id"));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::source);
-    CHECK(source.error().message == file.path() + ": empty csv file (no header line)");
+    CHECK(error_message(open_key_file(file.path(), options(KeyListFormat::csv, "id")), Errc::source)
+          == file.path() + ": empty csv file (no header line)");
   }
 
   TEST_CASE("csv: a key template over two columns")
@@ -394,10 +301,8 @@ TEST_SUITE("sources::key_lists")
   TEST_CASE("csv: a key template naming an unknown column fails before any row")
   {
     const TempFile file("id,name\n1,a\n");
-    auto source = open_key_file(file.path(), options(KeyListFormat::csv, "id", "u:{email}"));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message
+    CHECK(error_message(open_key_file(file.path(), options(KeyListFormat::csv, "id", "u:{email}")),
+                        Errc::manifest)
           == "key template \"u:{email}\": unknown variable {email} (available: id, name)");
   }
 
@@ -446,20 +351,17 @@ TEST_SUITE("sources::key_lists")
 
   TEST_CASE("json: objects without a field are a manifest error")
   {
-    auto source =
-        parse_key_document("[\"a\", {\"id\": 1}]", "keys.json", options(KeyListFormat::json));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message
+    CHECK(error_message(
+              parse_key_document("[\"a\", {\"id\": 1}]", "keys.json", options(KeyListFormat::json)),
+              Errc::manifest)
           == "keys.json: element 2 is an object: set field to the member that holds each key");
   }
 
   TEST_CASE("json: a document that is not an array, or not json, is a source error")
   {
-    auto object = parse_key_document("{\"a\": 1}", "keys.json", options(KeyListFormat::json));
-    REQUIRE(!object);
-    CHECK(object.error().code == Errc::source);
-    CHECK(object.error().message == "keys.json: expected a json array, got object");
+    CHECK(error_message(parse_key_document("{\"a\": 1}", "keys.json", options(KeyListFormat::json)),
+                        Errc::source)
+          == "keys.json: expected a json array, got object");
 
     auto broken = parse_key_document("[\"a\",", "keys.json", options(KeyListFormat::json));
     REQUIRE(!broken);
@@ -532,13 +434,12 @@ TEST_SUITE("sources::key_lists")
 
   TEST_CASE("sitemap: an unterminated <loc> is a source error naming the origin and line")
   {
-    auto source = parse_key_document("<urlset>\n<url><loc>https://e.com/a</loc></url>\n"
-                                     "<url><loc>https://e.com/b</url>\n</urlset>\n",
-                                     "http://site/sitemap.xml",
-                                     options(KeyListFormat::sitemap));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::source);
-    CHECK(source.error().message == "http://site/sitemap.xml: line 3: unterminated <loc>");
+    CHECK(error_message(parse_key_document("<urlset>\n<url><loc>https://e.com/a</loc></url>\n"
+                                           "<url><loc>https://e.com/b</url>\n</urlset>\n",
+                                           "http://site/sitemap.xml",
+                                           options(KeyListFormat::sitemap)),
+                        Errc::source)
+          == "http://site/sitemap.xml: line 3: unterminated <loc>");
 
     auto at_end =
         parse_key_document("<loc>https://e.com", "s.xml", options(KeyListFormat::sitemap));
@@ -589,10 +490,8 @@ TEST_SUITE("sources::key_lists")
   TEST_CASE("key template: an unknown variable is a manifest error")
   {
     const TempFile file("1\n");
-    auto source = open_key_file(file.path(), options(KeyListFormat::lines, "", "user:{id}"));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message
+    CHECK(error_message(open_key_file(file.path(), options(KeyListFormat::lines, "", "user:{id}")),
+                        Errc::manifest)
           == "key template \"user:{id}\": unknown variable {id} (available: line)");
   }
 
@@ -643,12 +542,10 @@ TEST_SUITE("sources::key_lists")
 
   TEST_CASE("errors: a missing file is a source error naming the path")
   {
-    const std::string path =
-        (std::filesystem::temp_directory_path() / "cw_key_lists_does_not_exist.txt").string();
-    auto source = open_key_file(path, options(KeyListFormat::lines));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::source);
-    CHECK(source.error().message == path + ": cannot open: no such file or directory");
+    const TempPath missing(".txt");
+    const std::string& path = missing.path();
+    CHECK(error_message(open_key_file(path, options(KeyListFormat::lines)), Errc::source)
+          == path + ": cannot open: no such file or directory");
 
     auto json = open_key_file(path, options(KeyListFormat::sitemap));
     REQUIRE(!json);
@@ -658,10 +555,8 @@ TEST_SUITE("sources::key_lists")
   TEST_CASE("errors: a directory is a source error")
   {
     const std::string path = std::filesystem::temp_directory_path().string();
-    auto source = open_key_file(path, options(KeyListFormat::lines));
-    REQUIRE(!source);
-    CHECK(source.error().code == Errc::source);
-    CHECK(source.error().message == path + ": cannot open: is a directory");
+    CHECK(error_message(open_key_file(path, options(KeyListFormat::lines)), Errc::source)
+          == path + ": cannot open: is a directory");
   }
 
   TEST_CASE("documents: lines, jsonl and csv documents in memory are read like files")
