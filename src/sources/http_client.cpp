@@ -1,8 +1,8 @@
+#include "ascii_detail.hpp"
 #include "http_client_detail.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <deque>
 #include <limits>
 #include <queue>
@@ -44,16 +44,6 @@ write_body(char* data, std::size_t size, std::size_t count, void* user)
   }
   slot.body.append(data, bytes);
   return bytes;
-}
-
-bool
-starts_with_no_case(std::string_view text, std::string_view prefix)
-{
-  return text.size() >= prefix.size()
-         && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-              return std::tolower(static_cast<unsigned char>(a))
-                     == std::tolower(static_cast<unsigned char>(b));
-            });
 }
 
 std::size_t
