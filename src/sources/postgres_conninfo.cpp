@@ -1,6 +1,7 @@
 #include "cachewarm/sources/postgres_conninfo.hpp"
 
-#include <algorithm>
+#include "ascii_detail.hpp"
+
 #include <cctype>
 #include <cstddef>
 #include <string>
@@ -14,26 +15,10 @@ namespace {
 constexpr std::string_view k_redacted = "***";
 
 bool
-starts_with_nocase(std::string_view text, std::string_view prefix)
-{
-  return text.size() >= prefix.size()
-         && std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-              return std::tolower(static_cast<unsigned char>(a))
-                     == std::tolower(static_cast<unsigned char>(b));
-            });
-}
-
-bool
-equals_nocase(std::string_view a, std::string_view b)
-{
-  return a.size() == b.size() && starts_with_nocase(a, b);
-}
-
-bool
 is_uri(std::string_view conninfo)
 {
-  return starts_with_nocase(conninfo, "postgresql://")
-         || starts_with_nocase(conninfo, "postgres://");
+  return detail::starts_with_no_case(conninfo, "postgresql://")
+         || detail::starts_with_no_case(conninfo, "postgres://");
 }
 
 bool
@@ -77,7 +62,8 @@ uri_password_spans(std::string_view uri)
     }
     const std::string_view param = uri.substr(pos, end - pos);
     const std::size_t equals = param.find('=');
-    if (equals != std::string_view::npos && equals_nocase(param.substr(0, equals), "password")) {
+    if (equals != std::string_view::npos
+        && detail::equals_no_case(param.substr(0, equals), "password")) {
       spans.push_back(Span{pos + equals + 1, param.size() - equals - 1, std::string(k_redacted)});
     }
     pos = end + 1;
@@ -136,9 +122,9 @@ keyword_password_spans(std::string_view text)
       }
     }
     const std::size_t value_len = pos - value_begin;
-    if (equals_nocase(key, "password")) {
+    if (detail::equals_no_case(key, "password")) {
       spans.push_back(Span{value_begin, value_len, std::string(k_redacted)});
-    } else if (equals_nocase(key, "dbname")
+    } else if (detail::equals_no_case(key, "dbname")
                && (value.find('=') != std::string::npos || is_uri(value))) {
       const std::string inner = redact(value);
       if (inner != value) {

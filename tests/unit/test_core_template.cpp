@@ -1,3 +1,5 @@
+#include "support/results.hpp"
+
 #include "cachewarm/core/template.hpp"
 
 #include <doctest/doctest.h>
@@ -12,6 +14,8 @@ using cachewarm::core::BoundTemplate;
 using cachewarm::core::Errc;
 using cachewarm::core::Escaping;
 using cachewarm::core::Template;
+using cachewarm::test::error_message;
+using cachewarm::test::require_ok;
 
 namespace {
 
@@ -21,21 +25,14 @@ using Fields = std::vector<std::optional<std::string>>;
 BoundTemplate
 bind_ok(std::string_view text, const std::vector<std::string>& names)
 {
-  const auto parsed = Template::parse(text);
-  REQUIRE(parsed.has_value());
-  const auto bound = parsed->bind(names);
-  REQUIRE(bound.has_value());
-  return *bound;
+  return require_ok(require_ok(Template::parse(text)).bind(names));
 }
 
 // The error message of parsing `text`, checking the error code on the way.
 std::string
 parse_error(std::string_view text)
 {
-  const auto parsed = Template::parse(text);
-  REQUIRE_FALSE(parsed.has_value());
-  CHECK(parsed.error().code == Errc::manifest);
-  return parsed.error().message;
+  return error_message(Template::parse(text), Errc::manifest);
 }
 
 } // namespace
@@ -152,10 +149,8 @@ TEST_SUITE("core::template")
     const auto parsed = Template::parse("{id}:{missing}");
     REQUIRE(parsed.has_value());
     const std::vector<std::string> names{"id", "name"};
-    const auto bound = parsed->bind(names);
-    REQUIRE_FALSE(bound.has_value());
-    CHECK(bound.error().code == Errc::manifest);
-    CHECK(bound.error().message == "unknown variable {missing} (available: id, name)");
+    CHECK(error_message(parsed->bind(names), Errc::manifest)
+          == "unknown variable {missing} (available: id, name)");
   }
 
   TEST_CASE("bind against no names says none are available")

@@ -1,3 +1,5 @@
+#include "support/results.hpp"
+
 #include "cachewarm/sinks/redis_url.hpp"
 
 #include <doctest/doctest.h>
@@ -9,6 +11,8 @@ using cachewarm::core::Errc;
 using cachewarm::sinks::parse_redis_url;
 using cachewarm::sinks::redact_url;
 using cachewarm::sinks::RedisAddress;
+using cachewarm::test::error_message;
+using cachewarm::test::require_ok;
 
 namespace {
 
@@ -16,19 +20,14 @@ namespace {
 RedisAddress
 parse_ok(std::string_view url)
 {
-  const auto parsed = parse_redis_url(url);
-  REQUIRE_MESSAGE(parsed.has_value(), parsed.error().message);
-  return *parsed;
+  return require_ok(parse_redis_url(url));
 }
 
 // The error message of parsing `url`, checking the error code on the way.
 std::string
 parse_error(std::string_view url)
 {
-  const auto parsed = parse_redis_url(url);
-  REQUIRE_FALSE(parsed.has_value());
-  CHECK(parsed.error().code == Errc::manifest);
-  return parsed.error().message;
+  return error_message(parse_redis_url(url), Errc::manifest);
 }
 
 } // namespace

@@ -1,3 +1,6 @@
+#include "support/results.hpp"
+#include "support/sources.hpp"
+
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/core/types.hpp"
 #include "cachewarm/sources/generated.hpp"
@@ -19,7 +22,6 @@ using cachewarm::core::Errc;
 using cachewarm::core::Failure;
 using cachewarm::core::HashValue;
 using cachewarm::core::Row;
-using cachewarm::core::Template;
 using cachewarm::sources::Dimension;
 using cachewarm::sources::KeySource;
 using cachewarm::sources::make_column_value;
@@ -28,20 +30,9 @@ using cachewarm::sources::make_literal_keys;
 using cachewarm::sources::make_pattern_keys;
 using cachewarm::sources::make_text_value;
 using cachewarm::sources::template_names;
-using cachewarm::sources::ValueResolver;
+using namespace cachewarm::test;
 
 namespace {
-
-using Strings = std::vector<std::string>;
-using Fields = std::vector<std::optional<std::string>>;
-
-Template
-parse_template(std::string_view text)
-{
-  auto parsed = Template::parse(text);
-  REQUIRE(parsed.has_value());
-  return *parsed;
-}
 
 // A dimension over `values`, counting how often a value is computed.
 Dimension
@@ -61,64 +52,7 @@ list_dimension(std::string name, Strings values, int* calls = nullptr)
 std::unique_ptr<KeySource>
 pattern_ok(std::string_view pattern, std::vector<Dimension> dimensions)
 {
-  auto source = make_pattern_keys(parse_template(pattern), std::move(dimensions));
-  REQUIRE_MESSAGE(source.has_value(), source.error().message);
-  return std::move(*source);
-}
-
-Strings
-keys_of(const std::vector<Row>& rows)
-{
-  Strings keys;
-  for (const Row& row : rows) {
-    keys.push_back(row.key);
-  }
-  return keys;
-}
-
-// Drains `source` in batches of `max`, returning every row.
-std::vector<Row>
-drain(KeySource& source, std::size_t max)
-{
-  std::vector<Row> rows;
-  std::vector<Failure> failures;
-  for (int guard = 0; guard < 1000; ++guard) {
-    const auto more = source.next(max, rows, failures);
-    REQUIRE(more.has_value());
-    if (!*more) {
-      break;
-    }
-  }
-  CHECK(failures.empty());
-  return rows;
-}
-
-std::unique_ptr<ValueResolver>
-resolver_ok(cachewarm::core::Result<std::unique_ptr<ValueResolver>> made)
-{
-  REQUIRE_MESSAGE(made.has_value(), made.error().message);
-  return std::move(*made);
-}
-
-struct Resolved {
-  std::vector<Entry> entries;
-  std::vector<Failure> failures;
-};
-
-Resolved
-resolve(ValueResolver& resolver, std::vector<Row> rows)
-{
-  Resolved out;
-  const auto result = resolver.resolve(rows, out.entries, out.failures);
-  REQUIRE(result.has_value());
-  return out;
-}
-
-const std::string&
-text_of(const Entry& entry)
-{
-  REQUIRE(std::holds_alternative<std::string>(entry.value));
-  return std::get<std::string>(entry.value);
+  return require_ok(make_pattern_keys(parse_template(pattern), std::move(dimensions)));
 }
 
 } // namespace
@@ -161,7 +95,7 @@ TEST_SUITE("sources::generated")
   {
     auto source = make_literal_keys({"x"});
     CHECK(source->fields().empty());
-    const std::vector<Row> rows = drain(*source, 10);
+    const std::vector<Row> rows = drain_rows(*source, 10);
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].fields.empty());
   }
@@ -185,14 +119,14 @@ TEST_SUITE("sources::generated")
   {
     const std::string binary("k\0\n\xFF", 4);
     auto source = make_literal_keys({binary, "cl\xC3\xA9"});
-    CHECK(keys_of(drain(*source, 1)) == Strings{binary, "cl\xC3\xA9"});
+    CHECK(keys_of(drain_rows(*source, 1)) == Strings{binary, "cl\xC3\xA9"});
   }
 
   TEST_CASE("a pattern is the cartesian product with the last dimension fastest")
   {
     auto source = pattern_ok(
         "p:{a}:{b}", {list_dimension("a", {"x", "y"}), list_dimension("b", {"1", "2", "3"})});
-    CHECK(keys_of(drain(*source, 100))
+    CHECK(keys_of(drain_rows(*source, 100))
           == Strings{"p:x:1", "p:x:2", "p:x:3", "p:y:1", "p:y:2", "p:y:3"});
   }
 
@@ -202,7 +136,7 @@ TEST_SUITE("sources::generated")
                              {list_dimension("a", {"0", "1"}),
                               list_dimension("b", {"0", "1"}),
                               list_dimension("c", {"0", "1"})});
-    CHECK(keys_of(drain(*source, 3))
+    CHECK(keys_of(drain_rows(*source, 3))
           == Strings{"000", "001", "010", "011", "100", "101", "110", "111"});
   }
 
@@ -245,7 +179,7 @@ TEST_SUITE("sources::generated")
     auto source =
         pattern_ok("{b}/{a}", {list_dimension("a", {"x", "y"}), list_dimension("b", {"1", "2"})});
     CHECK(source->fields() == Strings{"a", "b"});
-    const std::vector<Row> rows = drain(*source, 10);
+    const std::vector<Row> rows = drain_rows(*source, 10);
     REQUIRE(rows.size() == 4);
     CHECK(rows[0].key == "1/x");
     CHECK(rows[0].fields == Fields{"x", "1"});
@@ -259,7 +193,7 @@ TEST_SUITE("sources::generated")
   {
     auto source =
         pattern_ok("k:{a}", {list_dimension("a", {"x"}), list_dimension("b", {"1", "2"})});
-    const std::vector<Row> rows = drain(*source, 10);
+    const std::vector<Row> rows = drain_rows(*source, 10);
     CHECK(keys_of(rows) == Strings{"k:x", "k:x"});
     REQUIRE(rows.size() == 2);
     CHECK(rows[1].fields == Fields{"x", "2"});
@@ -269,15 +203,15 @@ TEST_SUITE("sources::generated")
   {
     auto source = pattern_ok("config:features", {});
     CHECK(source->size_hint() == std::optional<std::uint64_t>{1});
-    CHECK(keys_of(drain(*source, 10)) == Strings{"config:features"});
+    CHECK(keys_of(drain_rows(*source, 10)) == Strings{"config:features"});
   }
 
   TEST_CASE("a pattern variable that is not a dimension is an error")
   {
-    auto source = make_pattern_keys(parse_template("p:{id}:{lang}"), {list_dimension("id", {"1"})});
-    REQUIRE_FALSE(source.has_value());
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message == "unknown variable {lang} (available: id)");
+    CHECK(error_message(
+              make_pattern_keys(parse_template("p:{id}:{lang}"), {list_dimension("id", {"1"})}),
+              Errc::manifest)
+          == "unknown variable {lang} (available: id)");
   }
 
   TEST_CASE("a pattern expanding beyond 2^64 keys is an error")
@@ -285,10 +219,9 @@ TEST_SUITE("sources::generated")
     const auto huge = [](std::string name) {
       return Dimension{std::move(name), std::uint64_t{1} << 32, [](std::uint64_t, std::string&) {}};
     };
-    auto source = make_pattern_keys(parse_template("{a}{b}"), {huge("a"), huge("b")});
-    REQUIRE_FALSE(source.has_value());
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message == "pattern expands to more than 2^64 keys");
+    CHECK(error_message(make_pattern_keys(parse_template("{a}{b}"), {huge("a"), huge("b")}),
+                        Errc::manifest)
+          == "pattern expands to more than 2^64 keys");
   }
 }
 
@@ -304,7 +237,7 @@ TEST_SUITE("sources::values")
   TEST_CASE("a column value is that column of each row")
   {
     const Strings fields{"id", "payload"};
-    auto resolver = resolver_ok(make_column_value("payload", fields));
+    auto resolver = require_ok(make_column_value("payload", fields));
     const Resolved out =
         resolve(*resolver, {Row{"item:1", {"1", "first"}}, Row{"item:2", {"2", ""}}});
     CHECK(out.failures.empty());
@@ -321,7 +254,7 @@ TEST_SUITE("sources::values")
   {
     const Strings fields{"blob"};
     const std::string bytes("\0a\0\xFF", 4);
-    auto resolver = resolver_ok(make_column_value("blob", fields));
+    auto resolver = require_ok(make_column_value("blob", fields));
     const Resolved out = resolve(*resolver, {Row{"k", {bytes}}});
     REQUIRE(out.entries.size() == 1);
     CHECK(text_of(out.entries[0]) == bytes);
@@ -330,7 +263,7 @@ TEST_SUITE("sources::values")
   TEST_CASE("a NULL column is a not_found failure and the other rows still resolve")
   {
     const Strings fields{"id", "payload"};
-    auto resolver = resolver_ok(make_column_value("payload", fields));
+    auto resolver = require_ok(make_column_value("payload", fields));
     const Resolved out =
         resolve(*resolver, {Row{"item:1", {"1", std::nullopt}}, Row{"item:2", {"2", "second"}}});
     REQUIRE(out.failures.size() == 1);
@@ -345,10 +278,7 @@ TEST_SUITE("sources::values")
   TEST_CASE("an unknown value column is an error listing the query's columns")
   {
     const Strings fields{"id", "name", "price"};
-    auto made = make_column_value("payload", fields);
-    REQUIRE_FALSE(made.has_value());
-    CHECK(made.error().code == Errc::manifest);
-    CHECK(made.error().message
+    CHECK(error_message(make_column_value("payload", fields), Errc::manifest)
           == "column \"payload\" is not in the query's columns (id, name, price)");
   }
 
@@ -356,7 +286,7 @@ TEST_SUITE("sources::values")
   {
     const Strings fields{"id", "name", "price"};
     const Strings columns{"price", "name"};
-    auto resolver = resolver_ok(make_hash_value(columns, fields));
+    auto resolver = require_ok(make_hash_value(columns, fields));
     const Resolved out = resolve(*resolver, {Row{"product:1", {"1", "lamp", "9.5"}}});
     CHECK(out.failures.empty());
     REQUIRE(out.entries.size() == 1);
@@ -371,7 +301,7 @@ TEST_SUITE("sources::values")
   {
     const Strings fields{"id", "name", "price"};
     const Strings columns{"name", "price"};
-    auto resolver = resolver_ok(make_hash_value(columns, fields));
+    auto resolver = require_ok(make_hash_value(columns, fields));
     const Resolved out = resolve(*resolver, {Row{"product:2", {"2", std::nullopt, "3"}}});
     CHECK(out.failures.empty());
     REQUIRE(out.entries.size() == 1);
@@ -383,7 +313,7 @@ TEST_SUITE("sources::values")
   {
     const Strings fields{"id", "name", "price"};
     const Strings columns{"name", "price"};
-    auto resolver = resolver_ok(make_hash_value(columns, fields));
+    auto resolver = require_ok(make_hash_value(columns, fields));
     const Resolved out = resolve(*resolver, {Row{"product:3", {"3", std::nullopt, std::nullopt}}});
     CHECK(out.entries.empty());
     REQUIRE(out.failures.size() == 1);
@@ -396,16 +326,14 @@ TEST_SUITE("sources::values")
   {
     const Strings fields{"id", "name"};
     const Strings columns{"name", "price"};
-    auto made = make_hash_value(columns, fields);
-    REQUIRE_FALSE(made.has_value());
-    CHECK(made.error().code == Errc::manifest);
-    CHECK(made.error().message == "column \"price\" is not in the query's columns (id, name)");
+    CHECK(error_message(make_hash_value(columns, fields), Errc::manifest)
+          == "column \"price\" is not in the query's columns (id, name)");
   }
 
   TEST_CASE("a text value renders the row's fields and {key}")
   {
     const Strings fields{"id", "lang"};
-    auto resolver = resolver_ok(make_text_value(parse_template("{key} is {id} in {lang}"), fields));
+    auto resolver = require_ok(make_text_value(parse_template("{key} is {id} in {lang}"), fields));
     const Resolved out = resolve(*resolver, {Row{"page:7:de", {"7", "de"}}});
     CHECK(out.failures.empty());
     REQUIRE(out.entries.size() == 1);
@@ -415,7 +343,7 @@ TEST_SUITE("sources::values")
 
   TEST_CASE("a constant text value works for rows without fields")
   {
-    auto resolver = resolver_ok(make_text_value(parse_template("on"), {}));
+    auto resolver = require_ok(make_text_value(parse_template("on"), {}));
     const Resolved out = resolve(*resolver, {Row{"a", {}}, Row{"b", {}}});
     REQUIRE(out.entries.size() == 2);
     CHECK(text_of(out.entries[0]) == "on");
@@ -425,7 +353,7 @@ TEST_SUITE("sources::values")
   TEST_CASE("a text value over a NULL field is not_found")
   {
     const Strings fields{"id", "name"};
-    auto resolver = resolver_ok(make_text_value(parse_template("{name}"), fields));
+    auto resolver = require_ok(make_text_value(parse_template("{name}"), fields));
     const Resolved out =
         resolve(*resolver, {Row{"k1", {"1", std::nullopt}}, Row{"k2", {"2", "ada"}}});
     REQUIRE(out.failures.size() == 1);
@@ -439,16 +367,14 @@ TEST_SUITE("sources::values")
   TEST_CASE("a text value naming an unknown variable is an error")
   {
     const Strings fields{"id"};
-    auto made = make_text_value(parse_template("{id}-{nope}"), fields);
-    REQUIRE_FALSE(made.has_value());
-    CHECK(made.error().code == Errc::manifest);
-    CHECK(made.error().message == "unknown variable {nope} (available: id, key)");
+    CHECK(error_message(make_text_value(parse_template("{id}-{nope}"), fields), Errc::manifest)
+          == "unknown variable {nope} (available: id, key)");
   }
 
   TEST_CASE("resolvers append to the output vectors")
   {
     const Strings fields{"v"};
-    auto resolver = resolver_ok(make_column_value("v", fields));
+    auto resolver = require_ok(make_column_value("v", fields));
     std::vector<Entry> entries;
     std::vector<Failure> failures;
     std::vector<Row> first{Row{"a", {"1"}}};

@@ -1,4 +1,6 @@
 #include "../../src/sources/values_detail.hpp"
+#include "support/results.hpp"
+#include "support/sources.hpp"
 
 #include "cachewarm/sources/values.hpp"
 
@@ -21,10 +23,10 @@ using cachewarm::sources::Collection;
 using cachewarm::sources::make_grouped_value;
 using cachewarm::sources::ValueResolver;
 using cachewarm::sources::detail::SeenKeys;
+using namespace cachewarm::test;
 
 namespace {
 
-using Strings = std::vector<std::string>;
 using Field = std::optional<std::string>;
 
 const Strings k_fields{"board", "member", "score"};
@@ -38,9 +40,7 @@ row(std::string key, Field member, Field score = "1")
 std::unique_ptr<ValueResolver>
 grouped(Collection collection)
 {
-  auto resolver = make_grouped_value(collection, "member", "score", k_fields);
-  REQUIRE(resolver.has_value());
-  return std::move(*resolver);
+  return require_ok(make_grouped_value(collection, "member", "score", k_fields));
 }
 
 struct Out {
@@ -58,17 +58,6 @@ run(ValueResolver& resolver, std::vector<std::vector<Row>> batches)
   }
   REQUIRE(resolver.finish(out.entries, out.failures).has_value());
   return out;
-}
-
-// The keys of `entries`, in order.
-Strings
-keys_of(const std::vector<Entry>& entries)
-{
-  Strings keys;
-  for (const Entry& entry : entries) {
-    keys.push_back(entry.key);
-  }
-  return keys;
 }
 
 // The message of the rows_not_grouped failure of `key`.

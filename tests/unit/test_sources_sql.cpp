@@ -1,4 +1,6 @@
 #include "../../src/sources/sql_detail.hpp"
+#include "support/results.hpp"
+#include "support/sources.hpp"
 
 #include "cachewarm/core/result.hpp"
 #include "cachewarm/core/template.hpp"
@@ -31,11 +33,9 @@ using cachewarm::sources::detail::LookupStatement;
 using cachewarm::sources::detail::make_lookup_resolver;
 using cachewarm::sources::detail::make_query_source;
 using cachewarm::sources::detail::RowCursor;
+using namespace cachewarm::test;
 
 namespace {
-
-using Strings = std::vector<std::string>;
-using Fields = std::vector<std::optional<std::string>>;
 
 // Rows from memory; `knows_end` makes at_end() report the end once every row was read; a row
 // index in `fail_at` fails instead of being read.
@@ -66,14 +66,6 @@ struct FakeCursor final : RowCursor {
 
   Result<std::optional<std::uint64_t>> count() override { return rows.size(); }
 };
-
-Template
-parse_template(std::string_view text)
-{
-  auto parsed = Template::parse(text);
-  REQUIRE(parsed.has_value());
-  return *parsed;
-}
 
 std::unique_ptr<KeySource>
 query(std::unique_ptr<FakeCursor> cursor, std::string_view key = "k:{id}")
@@ -211,10 +203,7 @@ TEST_SUITE("sources::sql")
   TEST_CASE("a key template naming a missing column is a manifest error with context")
   {
     const Strings columns{"id", "name"};
-    const auto bound = bind_key(parse_template("k:{sku}"), columns);
-    REQUIRE_FALSE(bound.has_value());
-    CHECK(bound.error().code == Errc::manifest);
-    CHECK(bound.error().message
+    CHECK(error_message(bind_key(parse_template("k:{sku}"), columns), Errc::manifest)
           == "key template \"k:{sku}\": unknown variable {sku} (available: id, name)");
   }
 
@@ -290,9 +279,8 @@ TEST_SUITE("sources::sql")
   {
     const std::vector<Template> params{parse_template("{key}")};
     const Strings fields;
-    auto resolver = make_lookup_resolver(std::make_unique<FakeStatement>(), params, 2, fields);
-    REQUIRE_FALSE(resolver.has_value());
-    CHECK(resolver.error().code == Errc::manifest);
-    CHECK(resolver.error().message == "sql has 2 parameter(s) but params lists 1");
+    CHECK(error_message(make_lookup_resolver(std::make_unique<FakeStatement>(), params, 2, fields),
+                        Errc::manifest)
+          == "sql has 2 parameter(s) but params lists 1");
   }
 }

@@ -1,3 +1,7 @@
+#include "support/results.hpp"
+#include "support/sources.hpp"
+#include "support/temp_files.hpp"
+
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/core/types.hpp"
 #include "cachewarm/sources/sqlite.hpp"
@@ -5,21 +9,14 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
-#include <unistd.h>
-
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <utility>
-#include <variant>
 #include <vector>
 
-using cachewarm::core::Entry;
 using cachewarm::core::Errc;
 using cachewarm::core::Failure;
 using cachewarm::core::Row;
@@ -28,11 +25,10 @@ using cachewarm::sources::KeySource;
 using cachewarm::sources::open_sqlite_lookup;
 using cachewarm::sources::open_sqlite_query;
 using cachewarm::sources::ValueResolver;
+using namespace cachewarm::test;
 
 namespace {
 
-using Strings = std::vector<std::string>;
-using Fields = std::vector<std::optional<std::string>>;
 using Connection = std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)>;
 using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 
@@ -41,21 +37,10 @@ using Statement = std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)>;
 class TempDatabase {
 public:
   TempDatabase()
-      : m_path(make_path())
-      , m_db(open(m_path))
+      : m_db(open(m_file.path()))
   {}
 
-  ~TempDatabase()
-  {
-    m_db.reset();
-    std::error_code ignored;
-    std::filesystem::remove(m_path, ignored);
-  }
-
-  TempDatabase(const TempDatabase&) = delete;
-  TempDatabase& operator=(const TempDatabase&) = delete;
-
-  const std::string& path() const { return m_path; }
+  const std::string& path() const { return m_file.path(); }
 
   void exec(const std::string& sql)
   {
@@ -84,17 +69,6 @@ public:
   }
 
 private:
-  static std::string make_path()
-  {
-    static std::atomic<int> counter{0};
-    const std::filesystem::path path =
-        std::filesystem::temp_directory_path()
-        / ("cachewarm_unit_" + std::to_string(getpid()) + "_" + std::to_string(++counter) + ".db");
-    std::error_code ignored;
-    std::filesystem::remove(path, ignored);
-    return path.string();
-  }
-
   static Connection open(const std::string& path)
   {
     sqlite3* raw = nullptr;
@@ -105,17 +79,9 @@ private:
     return db;
   }
 
-  std::string m_path;
+  TempPath m_file{".db"}; // declared first: removed after the connection is closed
   Connection m_db;
 };
-
-Template
-parse_template(std::string_view text)
-{
-  auto parsed = Template::parse(text);
-  REQUIRE(parsed.has_value());
-  return *parsed;
-}
 
 // A database with `items(id, name, price)` (ids 1..5) and `blobs(name, body)`.
 void
@@ -130,9 +96,7 @@ fill_catalog(TempDatabase& db)
 std::unique_ptr<KeySource>
 query_ok(const TempDatabase& db, const std::string& sql, std::string_view key)
 {
-  auto source = open_sqlite_query(db.path(), sql, parse_template(key));
-  REQUIRE_MESSAGE(source.has_value(), source.error().message);
-  return std::move(*source);
+  return require_ok(open_sqlite_query(db.path(), sql, parse_template(key)));
 }
 
 std::unique_ptr<ValueResolver>
@@ -145,40 +109,7 @@ lookup_ok(const TempDatabase& db,
   for (const std::string_view param : params) {
     templates.push_back(parse_template(param));
   }
-  auto resolver = open_sqlite_lookup(db.path(), sql, templates, fields);
-  REQUIRE_MESSAGE(resolver.has_value(), resolver.error().message);
-  return std::move(*resolver);
-}
-
-Strings
-keys_of(const std::vector<Row>& rows)
-{
-  Strings keys;
-  for (const Row& row : rows) {
-    keys.push_back(row.key);
-  }
-  return keys;
-}
-
-struct Resolved {
-  std::vector<Entry> entries;
-  std::vector<Failure> failures;
-};
-
-Resolved
-resolve(ValueResolver& resolver, std::vector<Row> rows)
-{
-  Resolved out;
-  const auto result = resolver.resolve(rows, out.entries, out.failures);
-  REQUIRE(result.has_value());
-  return out;
-}
-
-const std::string&
-text_of(const Entry& entry)
-{
-  REQUIRE(std::holds_alternative<std::string>(entry.value));
-  return std::get<std::string>(entry.value);
+  return require_ok(open_sqlite_lookup(db.path(), sql, templates, fields));
 }
 
 } // namespace
@@ -210,9 +141,7 @@ TEST_SUITE("sources::sqlite")
     TempDatabase db;
     fill_catalog(db);
     auto source = query_ok(db, "SELECT id FROM items WHERE price > 10 ORDER BY id;  \n", "i:{id}");
-    auto counted = source->count();
-    REQUIRE_MESSAGE(counted.has_value(), counted.error().message);
-    CHECK(*counted == std::optional<std::uint64_t>(3));
+    CHECK(require_ok(source->count()) == std::optional<std::uint64_t>(3));
     std::vector<Row> rows;
     std::vector<Failure> failures;
     CHECK(source->next(2, rows, failures) == true);
@@ -327,11 +256,9 @@ TEST_SUITE("sources::sqlite")
   {
     TempDatabase db;
     fill_catalog(db);
-    auto source =
-        open_sqlite_query(db.path(), "SELECT id, name FROM items", parse_template("x:{nope}"));
-    REQUIRE_FALSE(source.has_value());
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message
+    CHECK(error_message(open_sqlite_query(
+                            db.path(), "SELECT id, name FROM items", parse_template("x:{nope}")),
+                        Errc::manifest)
           == "key template \"x:{nope}\": unknown variable {nope} (available: id, name)");
   }
 
@@ -339,35 +266,30 @@ TEST_SUITE("sources::sqlite")
   {
     TempDatabase db;
     fill_catalog(db);
-    auto syntax = open_sqlite_query(db.path(), "SELEC id FROM items", parse_template("{id}"));
-    REQUIRE_FALSE(syntax.has_value());
-    CHECK(syntax.error().code == Errc::manifest);
-    CHECK(syntax.error().message == "sql: near \"SELEC\": syntax error");
-    auto table = open_sqlite_query(db.path(), "SELECT id FROM nope", parse_template("{id}"));
-    REQUIRE_FALSE(table.has_value());
-    CHECK(table.error().code == Errc::manifest);
-    CHECK(table.error().message == "sql: no such table: nope");
+    CHECK(error_message(open_sqlite_query(db.path(), "SELEC id FROM items", parse_template("{id}")),
+                        Errc::manifest)
+          == "sql: near \"SELEC\": syntax error");
+    CHECK(error_message(open_sqlite_query(db.path(), "SELECT id FROM nope", parse_template("{id}")),
+                        Errc::manifest)
+          == "sql: no such table: nope");
   }
 
   TEST_CASE("an empty query is a manifest error")
   {
     TempDatabase db;
     fill_catalog(db);
-    auto source = open_sqlite_query(db.path(), "  -- nothing\n", parse_template("k"));
-    REQUIRE_FALSE(source.has_value());
-    CHECK(source.error().code == Errc::manifest);
-    CHECK(source.error().message == "sql: the statement is empty");
+    CHECK(error_message(open_sqlite_query(db.path(), "  -- nothing\n", parse_template("k")),
+                        Errc::manifest)
+          == "sql: the statement is empty");
   }
 
   TEST_CASE("a missing database file is a source error and is not created")
   {
-    const std::string path = (std::filesystem::temp_directory_path()
-                              / ("cachewarm_unit_missing_" + std::to_string(getpid()) + ".db"))
-                                 .string();
-    auto source = open_sqlite_query(path, "SELECT 1 AS one", parse_template("{one}"));
-    REQUIRE_FALSE(source.has_value());
-    CHECK(source.error().code == Errc::source);
-    CHECK(source.error().message == "sqlite " + path + ": unable to open database file");
+    const TempPath missing(".db");
+    const std::string& path = missing.path();
+    CHECK(error_message(open_sqlite_query(path, "SELECT 1 AS one", parse_template("{one}")),
+                        Errc::source)
+          == "sqlite " + path + ": unable to open database file");
     CHECK_FALSE(std::filesystem::exists(path));
   }
 
@@ -504,15 +426,15 @@ TEST_SUITE("sources::sqlite")
     TempDatabase db;
     fill_catalog(db);
     const std::vector<Template> params{parse_template("{key}"), parse_template("{key}")};
-    auto resolver =
-        open_sqlite_lookup(db.path(), "SELECT body FROM blobs WHERE name = ?", params, Strings{});
-    REQUIRE_FALSE(resolver.has_value());
-    CHECK(resolver.error().code == Errc::manifest);
-    CHECK(resolver.error().message == "sql has 1 parameter(s) but params lists 2");
-    auto none = open_sqlite_lookup(
-        db.path(), "SELECT body FROM blobs WHERE name = ? OR name = ?", {}, Strings{});
-    REQUIRE_FALSE(none.has_value());
-    CHECK(none.error().message == "sql has 2 parameter(s) but params lists 0");
+    CHECK(error_message(open_sqlite_lookup(
+                            db.path(), "SELECT body FROM blobs WHERE name = ?", params, Strings{}),
+                        Errc::manifest)
+          == "sql has 1 parameter(s) but params lists 2");
+    CHECK(error_message(
+              open_sqlite_lookup(
+                  db.path(), "SELECT body FROM blobs WHERE name = ? OR name = ?", {}, Strings{}),
+              Errc::manifest)
+          == "sql has 2 parameter(s) but params lists 0");
   }
 
   TEST_CASE("a lookup parameter naming an unknown variable is a manifest error")
@@ -520,11 +442,10 @@ TEST_SUITE("sources::sqlite")
     TempDatabase db;
     fill_catalog(db);
     const std::vector<Template> params{parse_template("{nope}")};
-    auto resolver = open_sqlite_lookup(
-        db.path(), "SELECT body FROM blobs WHERE name = ?", params, Strings{"id"});
-    REQUIRE_FALSE(resolver.has_value());
-    CHECK(resolver.error().code == Errc::manifest);
-    CHECK(resolver.error().message
+    CHECK(error_message(
+              open_sqlite_lookup(
+                  db.path(), "SELECT body FROM blobs WHERE name = ?", params, Strings{"id"}),
+              Errc::manifest)
           == "param \"{nope}\": unknown variable {nope} (available: id, key)");
   }
 
@@ -533,23 +454,18 @@ TEST_SUITE("sources::sqlite")
     TempDatabase db;
     fill_catalog(db);
     const std::vector<Template> params{parse_template("{key}")};
-    auto resolver =
-        open_sqlite_lookup(db.path(), "SELECT body FROM nope WHERE name = ?", params, Strings{});
-    REQUIRE_FALSE(resolver.has_value());
-    CHECK(resolver.error().code == Errc::manifest);
-    CHECK(resolver.error().message == "sql: no such table: nope");
+    CHECK(error_message(open_sqlite_lookup(
+                            db.path(), "SELECT body FROM nope WHERE name = ?", params, Strings{}),
+                        Errc::manifest)
+          == "sql: no such table: nope");
   }
 
   TEST_CASE("a lookup on a missing database file is a source error")
   {
-    const std::string path =
-        (std::filesystem::temp_directory_path()
-         / ("cachewarm_unit_missing_lookup_" + std::to_string(getpid()) + ".db"))
-            .string();
+    const TempPath missing(".db");
+    const std::string& path = missing.path();
     const std::vector<Template> params{parse_template("{key}")};
-    auto resolver = open_sqlite_lookup(path, "SELECT ?", params, Strings{});
-    REQUIRE_FALSE(resolver.has_value());
-    CHECK(resolver.error().code == Errc::source);
-    CHECK(resolver.error().message == "sqlite " + path + ": unable to open database file");
+    CHECK(error_message(open_sqlite_lookup(path, "SELECT ?", params, Strings{}), Errc::source)
+          == "sqlite " + path + ": unable to open database file");
   }
 }
