@@ -517,16 +517,22 @@ run_cli(int argc, char** argv)
 
   PlanCommandArgs plan_args;
   std::string plan_window = "5m";
-  CLI::App* plan_command = add_manifest_command(
-      app, "plan", "Show which groups are due and why, next runs and key counts", plan_args.manifest);
+  CLI::App* plan_command =
+      add_manifest_command(app,
+                           "plan",
+                           "Show which groups are due and why, next runs and key counts",
+                           plan_args.manifest);
   plan_command->add_option("--at", plan_args.at, "Evaluate schedules at this ISO 8601 instant");
   plan_command->add_flag("--json", plan_args.json, "One JSON document instead of a table");
   plan_command->add_option("--window", plan_window, "The run --due invocation interval (5m)");
 
   CronCommandArgs cron_args;
   std::string cron_window = "5m";
-  CLI::App* cron_command = add_manifest_command(
-      app, "cron", "Print crontab lines (or systemd units) that run --due in time", cron_args.manifest);
+  CLI::App* cron_command =
+      add_manifest_command(app,
+                           "cron",
+                           "Print crontab lines (or systemd units) that run --due in time",
+                           cron_args.manifest);
   cron_command->add_flag("--systemd", cron_args.systemd, "Print a .service and a .timer unit");
   cron_command->add_option(
       "--binary", cron_args.binary, "The cachewarm to invoke (default: this one)");
