@@ -47,20 +47,24 @@ done
 # A server that accepts the TCP connection but never answers: connect_timeout bounds the wait
 # (cachewarm adds connect_timeout=10 only when the conninfo sets none). python3 plays the server.
 command -v python3 >/dev/null || fail "python3 is not installed (scripts/deps.sh installs it)"
-silent=$(closed_port)
+# The listener picks its own free port (a port chosen beforehand could be taken by a parallel
+# test before it binds) and writes it to a file once it listens.
 python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(60)' \
-  "$silent" &
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1]); time.sleep(60)' \
+  "$T/silent.port" &
 listener=$!
 on_exit "kill $listener"
-listening=0
-for ((i = 0; i < 50; i++)); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$silent") 2>/dev/null; then
-    listening=1
-    break
-  fi
+for ((i = 0; i < 100; i++)); do
+  [[ -s "$T/silent.port" ]] && break
   sleep 0.1
 done
+silent=$(cat "$T/silent.port" 2>/dev/null || echo none)
+listening=0
+if [[ "$silent" != none ]] && (exec 3<>"/dev/tcp/127.0.0.1/$silent") 2>/dev/null; then
+  listening=1
+fi
 expect_eq "$listening" 1 "the silent listener accepts on port $silent"
 sed -i "s|@127.0.0.1:${port}/cw|@127.0.0.1:${silent}/cw?connect_timeout=2|" "$T/query.yaml"
 start=$(now_ms)
