@@ -25,11 +25,7 @@ EOF
   pid=$!
   set +m
   on_exit "kill -9 $pid 2>/dev/null"
-  for ((i = 0; i < 100; i++)); do
-    (($(dbsize) > 0)) && break
-    sleep 0.1
-  done
-  expect_ge "$(dbsize)" 1 "keys arrive before the server goes ($(cat "$T/err.txt"))"
+  expect_ge "$(wait_for_dbsize 1)" 1 "keys arrive before the server goes ($(cat "$T/err.txt"))"
   cw_stop_pid "$REDIS_PID"
   # Wait until a worker noticed and is inside its reconnect budget.
   for ((i = 0; i < 100; i++)); do

@@ -325,6 +325,39 @@ dbsize() {
   rcli -n "${1:-0}" dbsize
 }
 
+# wait_for_dbsize MIN [SECONDS]: waits (up to SECONDS, default 10) until database 0 of the test's
+# server holds at least MIN keys, and prints the last DBSIZE seen (the caller asserts on it).
+wait_for_dbsize() {
+  local min=$1 tries=$((${2:-10} * 20)) seen=0 i
+  for ((i = 0; i < tries; i++)); do
+    seen=$(dbsize)
+    ((seen >= min)) && break
+    sleep 0.05
+  done
+  echo "$seen"
+}
+
+# resume_manifest FILE KEYS [TARGET_FIELDS]: the manifest of the --resume tests: a group `first`
+# of two keys, then a group `big` of KEYS pattern keys (big:N = vN) at 5000/s in batches of 100.
+# TARGET_FIELDS (e.g. "reconnect_budget: 1s") are added to the target.
+resume_manifest() {
+  cat >"$1" <<MANIFEST
+version: 1
+targets:
+  main: {url: "$(redis_url)"${3:+, $3}}
+groups:
+  - name: first
+    keys: [first:a, first:b]
+    value: {text: "done"}
+  - name: big
+    pattern: "big:{n}"
+    with: {n: "1..$2"}
+    value: {text: "v{n}"}
+    rate: 5000/s
+    batch: 100
+MANIFEST
+}
+
 # redis_url [DB]: the URL of the test's server (database DB, default 0).
 redis_url() {
   echo "redis://127.0.0.1:${REDIS_PORT}/${1:-0}"

@@ -6,21 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 keys=10000
 start_redis
-cat >"$T/m.yaml" <<EOF2
-version: 1
-targets:
-  main: {url: "$(redis_url)"}
-groups:
-  - name: first
-    keys: [first:a, first:b]
-    value: {text: "done"}
-  - name: big
-    pattern: "big:{n}"
-    with: {n: "1..${keys}"}
-    value: {text: "v{n}"}
-    rate: 5000/s
-    batch: 100
-EOF2
+resume_manifest "$T/m.yaml" "$keys"
 
 # Job control on: the background job gets default SIGINT handling (bash otherwise ignores
 # SIGINT in asynchronous commands).
@@ -31,11 +17,7 @@ set +m
 on_exit "kill -9 $cw_pid 2>/dev/null"
 # Interrupted after 2000 of 10000 keys at 5000/s: 1.6 s to spare (under a sanitizer on a busy
 # machine, each redis-cli call here can take a few hundred ms).
-for ((i = 0; i < 200; i++)); do
-  arrived=$(dbsize)
-  ((arrived >= 2000)) && break
-  sleep 0.05
-done
+arrived=$(wait_for_dbsize 2000)
 expect_ge "$arrived" 2000 "keys arrive before the SIGINT"
 kill -0 "$cw_pid" 2>/dev/null || fail "cachewarm ended before the SIGINT"
 kill -INT "$cw_pid"

@@ -8,21 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 keys=10000
 start_redis --appendonly yes --appendfsync always
-cat >"$T/m.yaml" <<EOF2
-version: 1
-targets:
-  main: {url: "$(redis_url)", reconnect_budget: 1s}
-groups:
-  - name: first
-    keys: [first:a, first:b]
-    value: {text: "done"}
-  - name: big
-    pattern: "big:{n}"
-    with: {n: "1..${keys}"}
-    value: {text: "v{n}"}
-    rate: 5000/s
-    batch: 100
-EOF2
+resume_manifest "$T/m.yaml" "$keys" "reconnect_budget: 1s"
 
 timeout --kill-after=5 60 "$CACHEWARM" run "$T/m.yaml" --resume "$T/state.json" --progress never \
   >"$T/out.json" 2>"$T/err.txt" &
@@ -30,11 +16,7 @@ cw_pid=$!
 on_exit "kill $cw_pid 2>/dev/null"
 # Interrupted after 2000 of 10000 keys at 5000/s: 1.6 s to spare (under a sanitizer on a busy
 # machine, each redis-cli call here can take a few hundred ms).
-for ((i = 0; i < 200; i++)); do
-  arrived=$(dbsize)
-  ((arrived >= 2000)) && break
-  sleep 0.05
-done
+arrived=$(wait_for_dbsize 2000)
 expect_ge "$arrived" 2000 "keys arrive before the outage"
 kill -0 "$cw_pid" 2>/dev/null || fail "cachewarm ended before the outage"
 kill_redis

@@ -5,21 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 start_redis
-cat >"$T/m.yaml" <<EOF
-version: 1
-targets:
-  main: {url: "$(redis_url)"}
-groups:
-  - name: first
-    keys: [first:a, first:b]
-    value: {text: "done"}
-  - name: big
-    pattern: "big:{n}"
-    with: {n: "1..20000"}
-    value: {text: "v{n}"}
-    rate: 5000/s
-    batch: 100
-EOF
+resume_manifest "$T/m.yaml" 20000
 
 "$CACHEWARM" run "$T/m.yaml" --resume "$T/state.json" --progress never >/dev/null 2>"$T/first.err" &
 pid=$!
