@@ -210,9 +210,7 @@ open_sink(const manifest::TargetSpec& spec, const SetUpOptions& options)
 std::optional<std::string>
 resume_problem(const manifest::Manifest& manifest, const manifest::GroupSpec& group)
 {
-  const manifest::ValueKind kind = group.value->kind;
-  const bool collection = kind == manifest::ValueKind::set || kind == manifest::ValueKind::zset
-                          || kind == manifest::ValueKind::list;
+  const bool collection = manifest::is_collection(group.value->kind);
   if (!group.query || collection || has_outer_order_by(group.query->sql)) {
     return std::nullopt; // other sources keep their order; collections restart from the top
   }

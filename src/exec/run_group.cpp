@@ -23,13 +23,6 @@ using Clock = std::chrono::steady_clock;
 // The failure kind of a collection key whose rows were not contiguous (sources::grouped).
 constexpr std::string_view k_rows_not_grouped = "rows_not_grouped";
 
-bool
-is_collection(manifest::ValueKind kind)
-{
-  return kind == manifest::ValueKind::set || kind == manifest::ValueKind::zset
-         || kind == manifest::ValueKind::list;
-}
-
 // One group's run: the producer (this thread) reads, resolves and dispatches batches to one
 // lane per target; finish() joins the lanes and builds the report.
 class GroupStream {
@@ -43,7 +36,7 @@ public:
       , m_targets(targets)
       , m_options(options)
       // Collections are built from runs of rows, so their groups always restart from the top.
-      , m_row_checkpoints(!is_collection(m_plan.spec->value->kind))
+      , m_row_checkpoints(!manifest::is_collection(m_plan.spec->value->kind))
       , m_checkpoint(options.checkpoint)
       , m_resume_rows(
             m_checkpoint != nullptr && m_row_checkpoints ? m_checkpoint->progress(m_name).rows : 0)

@@ -191,8 +191,9 @@ TargetLane::write_batch(sinks::SinkConnection& connection,
     const Clock::time_point started = Clock::now();
     core::Result<sinks::BatchResult> result = connection.write(slice);
     if (!result) {
-      result = sinks::BatchResult{};
-      result->stopped = result.error();
+      sinks::BatchResult nothing; // the sink could say nothing about the batch
+      nothing.stopped = std::move(result.error());
+      result = std::move(nothing);
     }
     const std::chrono::nanoseconds took = Clock::now() - started;
     stats.latency.record(took);

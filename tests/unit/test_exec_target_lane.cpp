@@ -35,6 +35,7 @@ struct FakeServer {
   std::size_t batches = 0;           // write() calls
   std::size_t give_up_after = 1000;  // write() calls that succeed before it stays down
   std::size_t acknowledge_first = 0; // keys of the failing call it still acknowledges
+  bool fail_whole = false;           // write() fails as a whole, saying nothing of the batch
 };
 
 class FakeConnection final : public SinkConnection {
@@ -46,6 +47,9 @@ public:
   Result<BatchResult> write(std::span<const Entry> batch) override
   {
     std::lock_guard lock(m_server.mutex);
+    if (m_server.fail_whole) {
+      return cachewarm::core::fail(Errc::target_unreachable, "fake: no answer at all");
+    }
     BatchResult result;
     const bool down = m_server.batches++ >= m_server.give_up_after;
     const std::size_t acknowledged = down ? m_server.acknowledge_first : batch.size();
@@ -164,6 +168,17 @@ TEST_SUITE("exec::target_lane")
     CHECK(run.unreachable == "fake: gave up");
     CHECK_FALSE(run.complete);
     CHECK(run.rows_done == 10); // only the two whole batches
+  }
+
+  TEST_CASE("a write that fails as a whole counts every key as unreachable")
+  {
+    FakeServer server;
+    server.fail_whole = true;
+    const LaneRun run = run_lane(server, batches(3, 4), 1, RunOptions{});
+    CHECK(run.stats.written == 0);
+    CHECK(run.stats.failed == 12);
+    CHECK(run.unreachable == "fake: no answer at all");
+    CHECK(run.rows_done == 0);
   }
 
   TEST_CASE("after a stop request no batch is started and nothing is counted")

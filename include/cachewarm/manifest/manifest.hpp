@@ -133,6 +133,14 @@ enum class ValueKind {
   list,        // {list: C}                     RPUSH C of every row sharing the key, in order
 };
 
+// True for the kinds built from every row sharing a key (set, zset, list): their rows must be
+// grouped by key, and a resumed run rebuilds them from the top.
+inline bool
+is_collection(ValueKind kind)
+{
+  return kind == ValueKind::set || kind == ValueKind::zset || kind == ValueKind::list;
+}
+
 // A group's `value:`: what is written under each key.
 // Guaranteed: exactly one kind was given, with only the companion fields that kind accepts, and
 // only the fields of `kind` below are set (the others stay empty):
