@@ -26,9 +26,13 @@
 # summary names each with its reason.
 #
 # Exits non-zero if any phase failed or (without CACHEWARM_ALLOW_SKIPS=1) any test was skipped.
-# The summary lists passed, failed and skipped tests per phase, each skipped test with the
-# reason it printed, and each exclusion; its last line sums all phases in ctest's format plus
-# the skips, e.g. `100% tests passed, 0 tests failed, 0 tests skipped out of 1859` (a phase
+# The summary lists passed, failed and skipped tests per phase, each failed test by name with
+# ctest's status for it (Failed, Timeout, SEGFAULT, ...), each skipped test with the reason it
+# printed, and each exclusion. CI shows only the tail of the output, so just before the summary
+# the last 25 lines of each failed test's own output (from ctest's
+# <build dir>/Testing/Temporary/LastTest.log) are printed again, each under
+# `--- FAILED TEST <name> (phase <phase>) ---`. The summary's last line sums all phases in
+# ctest's format plus the skips, e.g. `100% tests passed, 0 tests failed, 0 tests skipped out of 1859` (a phase
 # whose build fails, or that only produced sanitizer reports, counts as one failed test).
 set -uo pipefail
 
@@ -61,6 +65,8 @@ allow_skips=${CACHEWARM_ALLOW_SKIPS:-0}
 
 summary=()
 details=() # skipped and excluded tests, printed after the per-phase lines
+failed_tails=() # the end of each failed test's output, printed just before the summary
+failed_tail_lines=25
 total_passed=0
 total_failed=0
 total_skipped=0
@@ -119,9 +125,64 @@ skip_reason() {
   echo "${reason:-no reason printed}"
 }
 
+# failed_tests LOG: the tests ctest's output LOG lists under `The following tests FAILED:`, one
+# `NAME<tab>STATUS` line each, from lines such as `\t  2 - integration.foo (Timeout)`. A unit
+# test's name (doctest's TEST_CASE) may hold spaces and parentheses: the status is the last
+# parenthesis. The `did not run` block before it (skips) is not read.
+failed_tests() {
+  awk '
+    { sub(/\r$/, ""); gsub(/\033\[[0-9;]*m/, "") } # no colours when piped, but in case
+    /^The following tests FAILED:/ { block = 1; next }
+    block && match($0, /^[ \t]*[0-9]+ - /) {
+      rest = substr($0, RLENGTH + 1)
+      if (match(rest, / \([^()]*\)$/)) {
+        print substr(rest, 1, RSTART - 1) "\t" substr(rest, RSTART + 2, RLENGTH - 3)
+      } else {
+        print rest "\t"
+      }
+      next
+    }
+    { block = 0 }' "$1" 2>/dev/null
+}
+
+# failed_output LOG TEST LINES: the last LINES lines of TEST's output in ctest's LastTest.log
+# (between `Output:` + a dashed line and `<end of output>`; the last run of TEST if it ran more
+# than once), lines longer than 2000 bytes cut; nothing if LOG has no output of TEST. The first
+# line printed is the number of output lines TEST had.
+failed_output() {
+  awk -v test="$2" -v keep="$3" '
+    state == 2 {
+      # i > 1: the output did not end with a newline
+      i = index($0, "<end of output>")
+      if (i != 1) buf[n++ % keep] = (i ? substr($0, 1, i - 1) : $0)
+      if (i) {
+        state = 0
+        done = n
+        first = (n > keep ? n - keep : 0)
+        for (j = first; j < n; j++) out[j - first] = buf[j % keep]
+      }
+      next
+    }
+    state == 1 { state = (/^-+$/ ? 2 : 0); next }
+    /^[0-9]+\/[0-9]+ Test: / { current = substr($0, index($0, "Test: ") + 6); next }
+    current == test && /^Output:$/ { state = 1; n = 0; next }
+    END {
+      if (done == "") exit
+      print done
+      shown = (done > keep ? keep : done)
+      for (j = 0; j < shown; j++) {
+        line = out[j]
+        if (length(line) > 2000)
+          line = substr(line, 1, 2000) " [... " (length(line) - 2000) " more bytes]"
+        print line
+      }
+    }' "$1" 2>/dev/null
+}
+
 # run_ctest PHASE DIR CTEST_ARGS...: runs ctest in DIR (without PHASE's exclusions), prints its
 # output, then the sanitizer reports found in DIR/sanitizer-reports, and records the phase's
-# result: passed, failed and skipped tests, each skipped test with its reason.
+# result: passed, failed and skipped tests, each failed test by name (its summary lines follow
+# the phase's, the end of its output goes to failed_tails), each skipped test with its reason.
 run_ctest() {
   local phase=$1 dir=$2 start=$SECONDS rc=0 line passed=0 failed=0 skipped=0 total=0 reports=()
   local skipped_tests=() name exclusions=() names=()
@@ -143,6 +204,35 @@ run_ctest() {
     total=${BASH_REMATCH[2]}
   elif ((rc != 0)); then
     failed=1 # ctest itself failed (no summary line)
+  fi
+  # Name each failed test, and keep the end of its output for just before the summary.
+  local failed_list=() failed_lines=() status_of tail_text count
+  local log=$dir/Testing/Temporary/LastTest.log
+  mapfile -t failed_list < <(failed_tests "$dir/ctest-$phase.log")
+  for line in "${failed_list[@]}"; do
+    name=${line%%$'\t'*}
+    status_of=${line#*$'\t'}
+    failed_lines+=("$(printf '  %-8s FAILED TEST: %s (%s)' "$phase" "$name" "${status_of:-no status}")")
+    tail_text=$(failed_output "$log" "$name" "$failed_tail_lines")
+    if [[ -n "$tail_text" ]]; then
+      count=${tail_text%%$'\n'*}
+      tail_text=${tail_text#"$count"}
+      tail_text=${tail_text#$'\n'}
+      if ((count == 0)); then
+        tail_text="(ctest status: ${status_of:-none}; the test printed nothing: ctest's own messages are in $dir/ctest-$phase.log)"
+      elif ((count > failed_tail_lines)); then
+        tail_text="(ctest status: ${status_of:-none}; the last $failed_tail_lines of its $count output lines, from ${log#"$repo"/})"$'\n'"$tail_text"
+      else
+        tail_text="(ctest status: ${status_of:-none}; its $count output line(s), from ${log#"$repo"/})"$'\n'"$tail_text"
+      fi
+    else
+      tail_text="(ctest status: ${status_of:-none}; no output of it in ${log#"$repo"/}: see ${dir}/ctest-$phase.log)"
+    fi
+    failed_tails+=("--- FAILED TEST $name (phase $phase) ---"$'\n'"$tail_text")
+  done
+  if ((${#failed_list[@]} < failed)); then
+    failed_lines+=("$(printf '  %-8s %d failed test(s) not named by ctest (ctest exit %d): see %s' "$phase" \
+      "$((failed - ${#failed_list[@]}))" "$rc" "$dir/ctest-$phase.log")")
   fi
   # ctest counts a skipped test as not failed: take the skips out of the passed ones.
   mapfile -t skipped_tests < <(sed -n -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) *\.*\*\*\*Skipped.*/\1/p' \
@@ -183,6 +273,9 @@ run_ctest() {
   fi
   echo "=== $phase: $text"
   note "$phase" "$passed" "$failed" "$skipped" "$text"
+  if ((${#failed_lines[@]} > 0)); then
+    summary+=("${failed_lines[@]}")
+  fi
 }
 
 # --- Phase 1: the normal build and every test ------------------------------------------------
@@ -256,6 +349,11 @@ else
 fi
 
 # --- Summary -----------------------------------------------------------------------------------
+# The end of each failed test's output first, so that the tail of a CI log shows why it failed.
+if ((${#failed_tails[@]} > 0)); then
+  echo
+  printf '%s\n' "${failed_tails[@]}"
+fi
 echo
 echo "=== scripts/test.sh summary (CACHEWARM_SANITIZERS=$sanitizers, ${SECONDS} s in all)"
 printf '%s\n' "${summary[@]}"
