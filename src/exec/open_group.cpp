@@ -198,6 +198,14 @@ open_sink(const manifest::TargetSpec& spec, const SetUpOptions& options)
   redis.command_timeout = spec.command_timeout;
   redis.reconnect_budget = spec.reconnect_budget;
   redis.stop = options.stop;
+  redis.tls = spec.tls;
+  if (spec.sentinel) {
+    redis.sentinel_user = spec.sentinel->username;
+    redis.sentinel_password = spec.sentinel->password;
+    redis.sentinel_tls = spec.sentinel->tls;
+  }
+  redis.replicas_ack = spec.replicas_ack;
+  redis.replicas_ack_timeout = spec.replicas_ack_timeout;
   CW_TRY_ASSIGN(std::unique_ptr<sinks::Sink> sink, sinks::make_redis_sink(redis));
   if (options.dry_run) {
     return sinks::make_dry_run_sink(spec.name, sink->describe());

@@ -25,6 +25,31 @@ constexpr std::string_view k_rows_not_grouped = "rows_not_grouped";
 
 // One group's run: the producer (this thread) reads, resolves and dispatches batches to one
 // lane per target; finish() joins the lanes and builds the report.
+// What the report says about how a target was reached: TLS verification, and for a sentinel
+// target the masters the group wrote to and the failovers during it (`masters_before`: how many
+// masters the target had reached when the group started; the last of them is where it began).
+void
+describe_connection(const sinks::TargetFacts& facts,
+                    std::size_t masters_before,
+                    report::TargetReport& target)
+{
+  target.tls_verify = facts.tls_verify;
+  if (!facts.via_sentinel) {
+    return;
+  }
+  report::SentinelReport sentinel;
+  const std::size_t first = std::max<std::size_t>(masters_before, 1) - 1;
+  for (std::size_t j = first; j < facts.masters.size(); ++j) {
+    const std::string& master = facts.masters[j];
+    if (std::find(sentinel.masters.begin(), sentinel.masters.end(), master)
+        == sentinel.masters.end()) {
+      sentinel.masters.push_back(master);
+    }
+  }
+  sentinel.failovers = facts.masters.size() > first ? facts.masters.size() - first - 1 : 0;
+  target.sentinel = std::move(sentinel);
+}
+
 class GroupStream {
 public:
   GroupStream(PreparedGroup& group,
@@ -55,6 +80,7 @@ public:
     const LaneSettings settings{m_plan.concurrency, m_plan.rate.per_second, m_plan.throttle};
     for (TargetState* target : targets) {
       m_lanes.push_back(std::make_unique<TargetLane>(*target, settings, m_clock, options, m_acks));
+      m_masters_before.push_back(target->sink ? target->sink->facts().masters.size() : 0);
     }
     if (options.progress != nullptr) {
       options.progress->done.store(0);
@@ -240,6 +266,8 @@ private:
   const plan::GroupPlan& m_plan;
   const std::string& m_name;
   const std::vector<TargetState*>& m_targets;
+  // Per target: how many masters its sink had reached when the group started (sentinel targets).
+  std::vector<std::size_t> m_masters_before;
   const RunOptions& m_options;
   const bool m_row_checkpoints;
   Checkpoint* m_checkpoint;
@@ -302,6 +330,9 @@ GroupStream::finish(Clock::time_point started)
                                stats.latency.quantile_ms(0.95),
                                stats.latency.quantile_ms(0.99)};
     target.throttle = m_lanes[i]->throttle_report();
+    if (m_targets[i]->sink) {
+      describe_connection(m_targets[i]->sink->facts(), m_masters_before[i], target);
+    }
     m_report.written += stats.written;
     m_report.skipped += stats.skipped;
     m_report.failed += stats.failed;

@@ -44,8 +44,6 @@ constexpr std::size_t k_max_retries = 100;
 
 constexpr std::string_view k_top_fields[] = {
     "version", "targets", "sources", "schedules", "defaults", "groups"};
-constexpr std::string_view k_target_fields[] = {
-    "url", "cluster", "connect_timeout", "timeout", "reconnect_budget"};
 constexpr std::string_view k_source_fields[] = {"sqlite", "postgres", "http"};
 constexpr std::string_view k_http_fields[] = {"base_url",
                                               "headers",
@@ -76,7 +74,7 @@ constexpr NamedSection k_targets_section{"targets",
                                          "target",
                                          "a mapping of names to {url: ...}",
                                          "a mapping like {url: \"redis://host:6379\"}",
-                                         k_target_fields,
+                                         detail::k_target_fields,
                                          true};
 constexpr NamedSection k_sources_section{"sources",
                                          "source",
@@ -258,46 +256,7 @@ Parser::parse_named(const Entry& entry,
 void
 Parser::parse_target(const Entry& entry, const std::string& path, const Fields& fields)
 {
-  TargetSpec target;
-  target.name = entry.key;
-  target.loc = entry.key_loc;
-  if (const Entry* url = fields.find("url")) {
-    if (std::optional<std::string> text = m_reader.read_nonempty(*url, path + ".url")) {
-      // Never echo the URL: it may hold a password.
-      const std::size_t scheme_end = text->find("://");
-      if (scheme_end == std::string::npos) {
-        m_reader.error(
-            url->value_loc,
-            path + ".url: expected a URL like redis://host:6379 or unix:///path/to/socket");
-      } else {
-        const std::string scheme = text->substr(0, scheme_end);
-        if (scheme != "redis" && scheme != "unix") {
-          m_reader.error(url->value_loc,
-                         path + ".url: unsupported scheme " + quote(scheme)
-                             + " (expected redis:// or unix://)");
-        }
-      }
-      target.url = std::move(*text);
-    }
-  } else {
-    m_reader.error(entry.value_loc, path + ": missing required field \"url\"");
-  }
-  if (const Entry* cluster = fields.find("cluster")) {
-    target.cluster = m_reader.read_bool(*cluster, path + ".cluster").value_or(false);
-  }
-  if (const Entry* timeout = fields.find("connect_timeout")) {
-    target.connect_timeout = m_reader.read_duration(*timeout, path + ".connect_timeout")
-                                 .value_or(target.connect_timeout);
-  }
-  if (const Entry* timeout = fields.find("timeout")) {
-    target.command_timeout =
-        m_reader.read_duration(*timeout, path + ".timeout").value_or(target.command_timeout);
-  }
-  if (const Entry* budget = fields.find("reconnect_budget")) {
-    target.reconnect_budget = m_reader.read_duration(*budget, path + ".reconnect_budget")
-                                  .value_or(target.reconnect_budget);
-  }
-  m_manifest.targets.push_back(std::move(target));
+  m_manifest.targets.push_back(detail::parse_target(m_reader, entry, path, fields, m_base_dir));
 }
 
 // --- Sources -----------------------------------------------------------------------------

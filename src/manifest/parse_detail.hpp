@@ -38,6 +38,25 @@ struct DefinedNames {
 // leaves `path` as it is).
 std::string resolve_path(const std::string& path, const std::string& base_dir);
 
+// The fields of a `targets:` entry.
+inline constexpr std::string_view k_target_fields[] = {"url",
+                                                       "cluster",
+                                                       "connect_timeout",
+                                                       "timeout",
+                                                       "reconnect_budget",
+                                                       "tls",
+                                                       "sentinel",
+                                                       "replicas_ack",
+                                                       "replicas_ack_timeout"};
+
+// Reads the target `entry` (at `path`, `targets.main`, with its known `fields`); files named by
+// its `tls:` blocks resolve against `base_dir` and must exist. Problems go to `reader`.
+TargetSpec parse_target(YamlReader& reader,
+                        const Entry& entry,
+                        const std::string& path,
+                        const Fields& fields,
+                        const std::string& base_dir);
+
 // What every group is read against: the sections above `groups:`, already read.
 struct GroupContext {
   const DefinedNames& names;

@@ -57,6 +57,13 @@ to_json_value(const TargetReport& target)
   if (target.throttle) {
     json["throttle"] = to_json_value(*target.throttle);
   }
+  if (target.tls_verify) {
+    json["tls"] = Json{{"verify", *target.tls_verify}};
+  }
+  if (target.sentinel) {
+    json["masters"] = target.sentinel->masters;
+    json["failovers"] = target.sentinel->failovers;
+  }
   return json;
 }
 

@@ -10,8 +10,6 @@
 
 #include <hiredis/hiredis.h>
 
-#include <sys/time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -88,17 +86,13 @@ redisReplyObjectFunctions g_slot_functions = {
 
 class RedisConnection final : public SinkConnection {
 public:
-  RedisConnection(const RedisOptions& options,
-                  const RedisAddress& address,
-                  std::string description,
-                  ContextPtr context)
-      : m_options(options)
-      , m_address(address)
-      , m_description(std::move(description))
+  RedisConnection(const Dialer& dialer, Link link)
+      : m_dialer(dialer)
+      , m_options(dialer.options())
       // Seeded per connection, so workers that lost the server together do not retry in step.
-      , m_backoff(options.reconnect_base, options.reconnect_cap, 2.0, std::random_device{}())
+      , m_backoff(m_options.reconnect_base, m_options.reconnect_cap, 2.0, std::random_device{}())
   {
-    adopt(std::move(context));
+    adopt(std::move(link));
   }
 
   core::Result<BatchResult> write(std::span<const core::Entry> batch) override;
@@ -107,96 +101,123 @@ public:
 private:
   using Clock = std::chrono::steady_clock;
 
+  // How a round trip ended.
+  enum class RoundEnd {
+    answered, // every command got its reply; `pending` holds the retryable ones
+    redial,   // answered, but the node is no longer the master (-READONLY, or fewer replicas
+              // than replicas_ack on a sentinel target): ask where the master is, then resend
+    lost,     // the connection broke: `pending` also holds every unacknowledged entry
+  };
+
   // Sleeps `duration`, waking every 50 ms to check for a stop request. False if one came.
   bool wait_unless_stopped(std::chrono::milliseconds duration) const;
 
   bool stopping() const { return m_options.stop != nullptr && m_options.stop->load(); }
 
-  // One round trip: sends the commands of the `pending` entries (indices into `batch`), then
-  // reads every reply (one write(2), few read(2)s). Final outcomes are counted in `result`.
-  // Afterwards `pending` holds the entries to resend: those that got a retryable error reply
-  // (kept in `deferred`) and, when the connection broke, those whose reply never came.
-  // Returns false when the connection broke, after which the context is unusable.
-  bool send_round(std::span<const core::Entry> batch,
-                  std::vector<std::size_t>& pending,
-                  std::vector<ClassifiedReply>& deferred,
-                  BatchResult& result);
+  // One round trip: sends the commands of the `pending` entries (indices into `batch`), and a
+  // WAIT with replicas_ack, then reads every reply (one write, few reads). Final outcomes are
+  // counted in `result`; with replicas_ack a written entry counts only once WAIT says enough
+  // replicas hold it. Afterwards `pending` holds the entries to resend, in batch order: those
+  // that got a retryable error reply or too few replicas (their reply kept in `deferred`) and,
+  // when the connection broke, those not acknowledged.
+  RoundEnd send_round(std::span<const core::Entry> batch,
+                      std::vector<std::size_t>& pending,
+                      std::vector<ClassifiedReply>& deferred,
+                      BatchResult& result);
 
-  // Takes a freshly dialled context; its replies are recorded in m_slot from now on.
-  void adopt(ContextPtr context);
+  // Takes a freshly dialled connection; its replies are recorded in m_slot from now on.
+  void adopt(Link link);
 
-  // Why the connection broke, from the context's error.
-  std::string lost_reason() const;
+  // Sentinel targets, about once a second: drops the connection when the sentinels name another
+  // master, so that the next round dials the new one.
+  void follow_master();
 
   // `target main (redis://127.0.0.1:6379/0)`, for messages.
-  std::string where() const { return target_label(m_options, m_description); }
+  std::string where() const { return m_dialer.where(); }
 
+  const Dialer& m_dialer;
   const RedisOptions& m_options;
-  const RedisAddress& m_address;
-  std::string m_description;
-  ContextPtr m_context{nullptr, &redisFree};
+  TransportPtr m_transport;
+  std::string m_node; // the node m_transport reaches
   ReplySlot m_slot;
   std::string m_out; // the round's commands in RESP; keeps its capacity between rounds
   core::Backoff m_backoff;
+  Clock::time_point m_master_checked = Clock::now();
+  // A batch already waited out the reconnect budget for its replicas: later shortfalls fail at
+  // once (after one replicas_ack_timeout) until a WAIT is satisfied again.
+  bool m_replicas_short = false;
 };
 
 class RedisSink final : public Sink {
 public:
-  RedisSink(RedisOptions options, RedisAddress address)
-      : m_options(std::move(options))
-      , m_address(std::move(address))
-      , m_description(redact_url(m_options.url))
+  explicit RedisSink(std::unique_ptr<Dialer> dialer)
+      : m_dialer(std::move(dialer))
   {}
 
-  const std::string& name() const override { return m_options.name; }
-  std::string describe() const override { return m_description; }
+  const std::string& name() const override { return m_dialer->options().name; }
+  std::string describe() const override { return m_dialer->description(); }
   core::Result<std::unique_ptr<SinkConnection>> connect() override;
   core::Result<std::unique_ptr<HealthProbe>> probe() override;
+  TargetFacts facts() const override { return m_dialer->facts(); }
 
-  // Opens, authenticates and selects the database. Messages never include the password.
-  core::Result<ContextPtr> open() const;
+  // Opens a connection; errors name the target. Messages never include a password.
+  core::Result<Link> open() const;
 
 private:
-  RedisOptions m_options;
-  RedisAddress m_address;
-  std::string m_description;
+  std::unique_ptr<Dialer> m_dialer;
 };
 
-core::Result<ContextPtr>
+core::Result<Link>
 RedisSink::open() const
 {
-  core::Result<ContextPtr> context = dial(m_options, m_address);
-  if (!context) {
-    return core::fail(context.error().code,
-                      target_label(m_options, m_description) + ": " + context.error().message);
+  core::Result<Link> link = m_dialer->dial();
+  if (!link) {
+    return core::fail(link.error().code, m_dialer->where() + ": " + link.error().message);
   }
-  return context;
+  return link;
 }
 
 core::Result<std::unique_ptr<SinkConnection>>
 RedisSink::connect()
 {
-  CW_TRY_ASSIGN(ContextPtr context, open());
-  return std::make_unique<RedisConnection>(m_options, m_address, m_description, std::move(context));
+  CW_TRY_ASSIGN(Link link, open());
+  return std::make_unique<RedisConnection>(*m_dialer, std::move(link));
 }
 
 void
-RedisConnection::adopt(ContextPtr context)
+RedisConnection::adopt(Link link)
 {
-  m_context = std::move(context);
-  if (m_context) {
-    // The set-up commands (AUTH, SELECT, PING) are done: from here on only write replies arrive.
-    m_context->reader->fn = &g_slot_functions;
-    m_context->reader->privdata = &m_slot;
+  m_transport = std::move(link.transport);
+  m_node = std::move(link.node);
+  // The set-up commands (AUTH, SELECT, PING) are done: from here on only write replies arrive.
+  m_transport->use_functions(&g_slot_functions, &m_slot);
+}
+
+void
+RedisConnection::follow_master()
+{
+  constexpr std::chrono::seconds k_every{1};
+  if (!m_transport || !m_dialer.address().via_sentinel()) {
+    return;
+  }
+  const Clock::time_point now = Clock::now();
+  if (now - m_master_checked < k_every) {
+    return;
+  }
+  m_master_checked = now;
+  if (m_dialer.master_moved(m_node)) {
+    core::log(core::LogLevel::info,
+              where() + ": the sentinels name a new master; leaving " + m_node);
+    m_transport.reset();
   }
 }
 
 // PING and INFO on a connection of their own, beside the workers'.
 class RedisProbe final : public HealthProbe {
 public:
-  RedisProbe(std::string where, ContextPtr context)
+  RedisProbe(std::string where, TransportPtr transport)
       : m_where(std::move(where))
-      , m_context(std::move(context))
+      , m_transport(std::move(transport))
   {}
 
   core::Result<std::chrono::nanoseconds> ping() override
@@ -218,12 +239,12 @@ public:
 private:
   core::Result<ReplyPtr> run(std::initializer_list<std::string_view> args)
   {
-    if (!m_context) {
+    if (!m_transport) {
       return core::fail(core::Errc::target_unreachable, m_where + ": probe connection lost");
     }
-    core::Result<ReplyPtr> reply = command(*m_context, args);
+    core::Result<ReplyPtr> reply = command(*m_transport, args);
     if (!reply) {
-      m_context.reset(); // unusable after an I/O error
+      m_transport.reset(); // unusable after an I/O error
       return core::fail(core::Errc::target_unreachable, m_where + ": " + reply.error().message);
     }
     if ((*reply)->type == REDIS_REPLY_ERROR) {
@@ -234,47 +255,67 @@ private:
   }
 
   std::string m_where;
-  ContextPtr m_context;
+  TransportPtr m_transport;
 };
 
 core::Result<std::unique_ptr<HealthProbe>>
 RedisSink::probe()
 {
-  CW_TRY_ASSIGN(ContextPtr context, open());
-  return std::make_unique<RedisProbe>(target_label(m_options, m_description), std::move(context));
+  CW_TRY_ASSIGN(Link link, open());
+  return std::make_unique<RedisProbe>(m_dialer->where(), std::move(link.transport));
 }
 
-bool
+RedisConnection::RoundEnd
 RedisConnection::send_round(std::span<const core::Entry> batch,
                             std::vector<std::size_t>& pending,
                             std::vector<ClassifiedReply>& deferred,
                             BatchResult& result)
 {
-  redisContext* context = m_context.get();
+  const int replicas = m_options.replicas_ack;
+  const bool sentinel = m_dialer.address().via_sentinel();
   m_out.clear();
   for (const std::size_t index : pending) {
     append_write_command(m_out, batch[index]);
   }
-  if (redisAppendFormattedCommand(context, m_out.data(), m_out.size()) != REDIS_OK) {
-    return false; // nothing was read: every pending entry stays pending
+  if (replicas > 0) {
+    append_wait_command(m_out, replicas, m_options.replicas_ack_timeout);
   }
-  // Indices stay in batch order, so a key written twice in a batch keeps its last value.
-  std::vector<std::size_t> again;
+  if (!m_transport->send(m_out)) {
+    return RoundEnd::lost; // nothing was read: every pending entry stays pending
+  }
+  std::vector<std::size_t> again;   // to resend
+  std::vector<std::size_t> written; // acknowledged by the master; with replicas_ack, not yet final
+  bool redial = false;
+  auto count_written = [&](std::size_t index) {
+    ++result.written;
+    result.bytes += batch[index].key.size() + core::value_size(batch[index].value);
+  };
   for (std::size_t read = 0; read < pending.size(); ++read) {
     const std::size_t index = pending[read];
     void* recorded = nullptr;
-    if (redisGetReply(context, &recorded) != REDIS_OK || recorded == nullptr) {
-      // Replies already read are acknowledged; the rest are resent on a new connection.
+    if (!m_transport->receive(&recorded)) {
+      // Replies already read are acknowledged (without replicas_ack); the rest are resent on a
+      // new connection, in batch order (a key written twice in a batch keeps its last value).
       again.insert(again.end(), pending.begin() + static_cast<std::ptrdiff_t>(read), pending.end());
+      if (replicas > 0) {
+        again.insert(again.end(), written.begin(), written.end());
+      }
+      std::sort(again.begin(), again.end());
       pending = std::move(again);
-      return false;
+      return RoundEnd::lost;
     }
     ClassifiedReply classified = classify_reply(m_slot.type, m_slot.text, m_slot.integer);
-    const core::Entry& entry = batch[index];
+    if (sentinel && classified.kind == "readonly") {
+      classified.retryable = true; // the master was demoted: find the new one
+      redial = true;
+    }
     switch (classified.outcome) {
     case ReplyOutcome::written:
-      ++result.written;
-      result.bytes += entry.key.size() + core::value_size(entry.value);
+      if (replicas > 0) {
+        written.push_back(index);
+      } else {
+        count_written(index);
+      }
       break;
     case ReplyOutcome::skipped:
       ++result.skipped;
@@ -284,29 +325,41 @@ RedisConnection::send_round(std::span<const core::Entry> batch,
         deferred[index] = std::move(classified);
         again.push_back(index);
       } else {
-        result.failures.push_back(
-            core::Failure{entry.key, std::move(classified.kind), std::move(classified.message)});
+        result.failures.push_back(core::Failure{
+            batch[index].key, std::move(classified.kind), std::move(classified.message)});
       }
       break;
     }
   }
+  if (replicas > 0) {
+    void* recorded = nullptr;
+    if (!m_transport->receive(&recorded)) {
+      again.insert(again.end(), written.begin(), written.end());
+      std::sort(again.begin(), again.end());
+      pending = std::move(again);
+      return RoundEnd::lost;
+    }
+    const bool enough = m_slot.type == ReplyType::integer && m_slot.integer >= replicas;
+    if (enough) {
+      m_replicas_short = false;
+      std::for_each(written.begin(), written.end(), count_written);
+    } else {
+      const std::string why =
+          m_slot.type == ReplyType::integer
+              ? "only " + std::to_string(m_slot.integer) + " of " + std::to_string(replicas)
+                    + " replicas acknowledged within " + format_ms(m_options.replicas_ack_timeout)
+                    + " (replicas_ack)"
+              : "WAIT failed: " + m_slot.text;
+      for (const std::size_t index : written) {
+        deferred[index] = ClassifiedReply{ReplyOutcome::failed, "not_replicated", why, true};
+        again.push_back(index);
+      }
+      std::sort(again.begin(), again.end());
+      redial = redial || (sentinel && !written.empty());
+    }
+  }
   pending = std::move(again);
-  return true;
-}
-
-std::string
-RedisConnection::lost_reason() const
-{
-  const redisContext& context = *m_context;
-  // hiredis 0.14 has no REDIS_ERR_TIMEOUT: a command timeout (redisSetTimeout) is an I/O error
-  // with EAGAIN's text.
-  if (context.err == REDIS_ERR_IO && std::string_view(context.errstr) == k_eagain_text) {
-    return "no reply within " + format_ms(m_options.command_timeout) + " (command timeout)";
-  }
-  if (context.errstr[0] == '\0') {
-    return "connection broken";
-  }
-  return context.errstr;
+  return redial ? RoundEnd::redial : RoundEnd::answered;
 }
 
 core::Result<BatchResult>
@@ -318,18 +371,44 @@ RedisConnection::write(std::span<const core::Entry> batch)
   std::vector<ClassifiedReply> deferred(batch.size()); // the last retryable error of each entry
   std::optional<Clock::time_point> first_failure;
   const std::chrono::milliseconds budget = m_options.reconnect_budget;
+  auto not_replicated = [&](std::size_t index) { return deferred[index].kind == "not_replicated"; };
+  // Entries that only lack replicas become failures (the target itself answers).
+  auto fail_unreplicated = [&]() {
+    std::vector<std::size_t> rest;
+    for (const std::size_t index : pending) {
+      if (not_replicated(index)) {
+        result.failures.push_back(core::Failure{
+            batch[index].key, deferred[index].kind, std::move(deferred[index].message)});
+      } else {
+        rest.push_back(index);
+      }
+    }
+    pending = std::move(rest);
+  };
   for (;;) {
-    std::string reason;
-    if (!m_context) {
-      core::Result<ContextPtr> reopened = dial(m_options, m_address);
+    std::string reason;    // why the connection was lost; empty when it was not
+    bool answered = false; // the round was answered; only retryable replies are pending
+    follow_master();
+    if (!m_transport) {
+      core::Result<Link> reopened = m_dialer.dial();
       if (reopened) {
         adopt(std::move(*reopened));
       } else {
         reason = reopened.error().message;
       }
     }
-    if (m_context) {
-      if (send_round(batch, pending, deferred, result)) {
+    if (m_transport) {
+      const RoundEnd end = send_round(batch, pending, deferred, result);
+      if (end == RoundEnd::lost) {
+        // The stream is unusable after an I/O or protocol error (or a command timeout): drop it
+        // and resend every unacknowledged entry on a new connection (SET and the replace
+        // script are idempotent).
+        reason = m_transport->error();
+        m_transport.reset();
+      } else {
+        if (m_replicas_short) {
+          fail_unreplicated();
+        }
         if (pending.empty()) {
           if (first_failure) {
             core::log(core::LogLevel::info,
@@ -341,20 +420,17 @@ RedisConnection::write(std::span<const core::Entry> batch)
           m_backoff.reset();
           return result;
         }
-        // Only retryable error replies (-BUSY, -LOADING, ...) are left: wait, resend those.
-      } else {
-        // The context is poisoned after an I/O or protocol error (or a command timeout): drop
-        // it and resend every unacknowledged entry on a new connection (SET and the replace
-        // script are idempotent).
-        reason = lost_reason();
-        m_context.reset();
+        answered = true;
+        if (end == RoundEnd::redial) {
+          m_transport.reset(); // ask the sentinels where the master is before resending
+        }
       }
     }
     const Clock::time_point now = Clock::now();
     if (!first_failure) {
       first_failure = now;
       m_backoff.reset();
-      if (m_context) {
+      if (answered) {
         const ClassifiedReply& first = deferred[pending.front()];
         core::log(core::LogLevel::warning,
                   where() + ": " + std::to_string(pending.size()) + " of "
@@ -369,13 +445,23 @@ RedisConnection::write(std::span<const core::Entry> batch)
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);
     if (elapsed >= budget) {
+      m_backoff.reset();
+      if (answered) {
+        // The target answers but its replicas do not keep up: those keys failed; and later
+        // batches stop waiting for replicas that are not coming.
+        const std::size_t before = pending.size();
+        fail_unreplicated();
+        m_replicas_short = m_replicas_short || pending.size() < before;
+        if (pending.empty()) {
+          return result;
+        }
+      }
       // Down, or answering but busy (loading, ...) for the whole budget: either way the
       // target cannot take writes now, and every later batch would wait out the budget again.
       const std::string why =
-          m_context ? "still answering " + deferred[pending.front()].message + " after "
-                          + format_ms(budget) + " (reconnect_budget)"
-                    : "connection lost: " + reason + " (gave up after " + format_ms(budget) + ")";
-      m_backoff.reset();
+          answered ? "still answering " + deferred[pending.front()].message + " after "
+                         + format_ms(budget) + " (reconnect_budget)"
+                   : "connection lost: " + reason + " (gave up after " + format_ms(budget) + ")";
       result.stopped = core::Error{core::Errc::target_unreachable, where() + ": " + why};
       return result;
     }
@@ -404,26 +490,29 @@ RedisConnection::wait_unless_stopped(std::chrono::milliseconds duration) const
 core::Result<std::uint64_t>
 RedisConnection::remove(std::span<const std::string> keys)
 {
-  if (!m_context) {
-    CW_TRY_ASSIGN(ContextPtr context, dial(m_options, m_address));
-    adopt(std::move(context));
+  if (!m_transport) {
+    core::Result<Link> link = m_dialer.dial();
+    if (!link) {
+      return core::fail(link.error().code, where() + ": " + link.error().message);
+    }
+    adopt(std::move(*link));
   }
   m_out.clear();
   for (const std::string& key : keys) {
     append_delete_command(m_out, key);
   }
   std::uint64_t removed = 0;
-  bool sent = redisAppendFormattedCommand(m_context.get(), m_out.data(), m_out.size()) == REDIS_OK;
+  bool sent = m_transport->send(m_out);
   for (std::size_t i = 0; sent && i < keys.size(); ++i) {
     void* recorded = nullptr;
-    sent = redisGetReply(m_context.get(), &recorded) == REDIS_OK && recorded != nullptr;
+    sent = m_transport->receive(&recorded);
     if (sent && m_slot.type == ReplyType::integer && m_slot.integer > 0) {
       removed += static_cast<std::uint64_t>(m_slot.integer);
     }
   }
   if (!sent) {
-    const std::string reason = lost_reason();
-    m_context.reset();
+    const std::string reason = m_transport->error();
+    m_transport.reset();
     return core::fail(core::Errc::target_unreachable, where() + ": " + reason);
   }
   return removed;
@@ -476,11 +565,8 @@ private:
 core::Result<std::unique_ptr<Sink>>
 make_redis_sink(const RedisOptions& options)
 {
-  core::Result<RedisAddress> address = parse_redis_url(options.url);
-  if (!address) {
-    return tl::unexpected(core::with_context(address.error(), "target " + options.name));
-  }
-  return std::make_unique<RedisSink>(options, std::move(*address));
+  CW_TRY_ASSIGN(std::unique_ptr<Dialer> dialer, Dialer::create(options));
+  return std::make_unique<RedisSink>(std::move(dialer));
 }
 
 std::unique_ptr<Sink>

@@ -70,6 +70,15 @@ append_delete_command(std::string& out, std::string_view key)
 }
 
 void
+append_wait_command(std::string& out, int replicas, std::chrono::milliseconds timeout)
+{
+  append_header(out, '*', 3);
+  append_bulk(out, "WAIT");
+  append_bulk(out, std::to_string(replicas));
+  append_bulk(out, std::to_string(timeout.count()));
+}
+
+void
 append_write_command(std::string& out, const core::Entry& entry)
 {
   std::array<char, 24> ttl_digits{};

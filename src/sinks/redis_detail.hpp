@@ -1,8 +1,11 @@
 #pragma once
 
 // Declarations private to src/sinks/redis*.cpp: the one place that opens connections to a Redis
-// target (dial), shared by the workers' connections, their reconnects and the health probes, so
-// that a new transport or discovery (TLS, Sentinel, Cluster) plugs in here once.
+// target (Dialer), shared by the workers' connections, their reconnects and the health probes, so
+// that every transport and discovery (plain TCP, unix sockets, TLS, Sentinel) works everywhere.
+
+#include "redis_transport.hpp"
+#include "tls.hpp"
 
 #include "cachewarm/core/result.hpp"
 #include "cachewarm/sinks/redis.hpp"
@@ -14,30 +17,81 @@
 #include <chrono>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachewarm::sinks {
 
 struct ReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
 };
-using ContextPtr = std::unique_ptr<redisContext, decltype(&redisFree)>;
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
-// strerror(EAGAIN) on glibc: how hiredis 0.14 reports a command timeout.
-constexpr std::string_view k_eagain_text = "Resource temporarily unavailable";
+// An open connection: the stream and the node it reaches (`127.0.0.1:6379`, a socket path).
+struct Link {
+  TransportPtr transport;
+  std::string node;
+};
 
-// Opens a connection to `address` within options.connect_timeout, sets the command timeout and
-// TCP keepalive, authenticates, selects the database and PINGs. Messages say what failed but
-// not where (callers prefix the target) and never include the password.
-// Errors: Errc::target_unreachable (refused, timed out, AUTH or SELECT rejected, -LOADING, ...).
-core::Result<ContextPtr> dial(const RedisOptions& options, const RedisAddress& address);
+// The connection factory of one target: parses its URL once, holds its TLS configuration, asks
+// its sentinels where the master is, and records which masters were reached. Thread-safe.
+class Dialer {
+public:
+  // Errors: Errc::manifest (a malformed URL, TLS files OpenSSL refuses), prefixed with the
+  // target's name.
+  static core::Result<std::unique_ptr<Dialer>> create(const RedisOptions& options);
 
-// Runs one command synchronously on a context whose reader builds redisReply objects (set-up
-// and probes). Errors: Errc::target_unreachable with the context's error (the context is then
+  // Opens a connection to the target (for a sentinel target: to the master the sentinels name,
+  // after checking with ROLE that it is one) within connect_timeout, authenticates, selects the
+  // database and PINGs. Messages say what failed but not where (callers prefix where()) and
+  // never include a password.
+  // Errors: Errc::target_unreachable (refused, timed out, TLS handshake, AUTH or SELECT
+  // rejected, -LOADING, no sentinel reachable, master unknown or not a master).
+  core::Result<Link> dial() const;
+
+  // Sentinel targets: whether a sentinel now names a master other than `node` that says it is
+  // one (asked at most twice a second, whoever asks). Other targets: false.
+  bool master_moved(const std::string& node) const;
+
+  TargetFacts facts() const;
+
+  const RedisOptions& options() const { return m_options; }
+  const RedisAddress& address() const { return m_address; }
+  // The URL with the password redacted.
+  const std::string& description() const { return m_description; }
+  // `target main (redis://127.0.0.1:6379/0)`, for messages.
+  std::string where() const;
+
+private:
+  Dialer(RedisOptions options, RedisAddress address);
+
+  // Opens, authenticates, selects and PINGs `address` (a node).
+  core::Result<Link> open_node(const RedisAddress& address, const TlsClient* tls) const;
+  // The sentinels' candidates for the master, best first; errors when none answered with one.
+  core::Result<std::vector<HostPort>> ask_sentinels() const;
+  core::Result<Link> dial_master() const;
+  // Records that `node` was reached (sentinel targets).
+  void reached(const std::string& node) const;
+  bool left_before(const std::string& node) const; // under m_mutex
+
+  RedisOptions m_options;
+  RedisAddress m_address;
+  std::string m_description;
+  std::shared_ptr<const TlsClient> m_tls;          // data nodes (null: plain)
+  std::shared_ptr<const TlsClient> m_sentinel_tls; // sentinels (null: plain)
+
+  mutable std::mutex m_mutex;
+  mutable std::vector<std::string> m_masters; // every master reached, in order of change
+  mutable std::chrono::steady_clock::time_point m_checked{};
+  mutable std::string m_named; // the master the sentinels named at the last check
+};
+
+// Runs one command synchronously on a transport whose replies are redisReply objects (set-up
+// and probes). Errors: Errc::target_unreachable with the transport's error (it is then
 // unusable). An error reply is a reply, not an error.
-core::Result<ReplyPtr> command(redisContext& context, std::initializer_list<std::string_view> args);
+core::Result<ReplyPtr> command(Transport& transport, std::initializer_list<std::string_view> args);
 
 // hiredis' REDIS_REPLY_* as a ReplyType.
 ReplyType reply_type(int type);

@@ -1,5 +1,6 @@
 #include "cachewarm/sinks/redis_url.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -75,6 +76,81 @@ take_credentials(std::string_view& rest, RedisAddress& address)
   address.password = percent_decode(userinfo.substr(colon + 1));
 }
 
+// `host[:port]` or `[v6]:port` into `host` and `port` (left as is when not given).
+core::Result<void>
+parse_host_port(std::string_view hostport, std::string& host, int& port)
+{
+  std::string_view port_text;
+  if (hostport.starts_with('[')) { // [::1]:6379
+    const std::size_t close = hostport.find(']');
+    if (close == std::string_view::npos) {
+      return core::fail(core::Errc::manifest, "invalid host \"" + std::string(hostport) + "\"");
+    }
+    host = std::string(hostport.substr(1, close - 1));
+    const std::string_view after = hostport.substr(close + 1);
+    if (after.starts_with(':')) {
+      port_text = after.substr(1);
+    }
+  } else {
+    const std::size_t colon = hostport.rfind(':');
+    host = std::string(hostport.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port_text = hostport.substr(colon + 1);
+    }
+  }
+  if (host.empty()) {
+    return core::fail(core::Errc::manifest, "missing host");
+  }
+  if (!port_text.empty()) {
+    auto parsed = parse_int(port_text, 1, 65535, "port");
+    if (!parsed) {
+      // Not echoed: `redis://user:secret` (a forgotten `@host`) would print the password.
+      return core::fail(core::Errc::manifest, "invalid port (expected 1-65535)");
+    }
+    port = *parsed;
+  }
+  return {};
+}
+
+// The database number after a URL's path slash; none (empty) keeps db 0 unless `required`.
+core::Result<void>
+parse_db(std::string_view text, RedisAddress& address, bool required = false)
+{
+  if (!text.empty() || required) {
+    CW_TRY_ASSIGN(address.db, parse_int(text, 0, 1'000'000, "database"));
+  }
+  return {};
+}
+
+// `host1:26379,host2:26379/MASTER[/db]` (after the credentials).
+core::Result<void>
+parse_sentinel_rest(std::string_view rest, RedisAddress& address)
+{
+  const std::size_t slash = rest.find('/');
+  const std::string_view hosts = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  for (std::size_t begin = 0; begin <= hosts.size();) {
+    const std::size_t comma = std::min(hosts.find(',', begin), hosts.size());
+    HostPort sentinel{"", k_default_sentinel_port};
+    CW_TRY(parse_host_port(hosts.substr(begin, comma - begin), sentinel.host, sentinel.port));
+    address.sentinels.push_back(std::move(sentinel));
+    begin = comma + 1;
+  }
+  const std::size_t db_slash = path.find('/');
+  address.master_name = percent_decode(path.substr(0, db_slash));
+  if (address.master_name.empty()) {
+    return core::fail(core::Errc::manifest,
+                      "missing master name (expected redis+sentinel://host:26379[,host:port...]"
+                      "/MASTERNAME[/db])");
+  }
+  if (db_slash != std::string_view::npos) {
+    CW_TRY(parse_db(path.substr(db_slash + 1), address));
+  }
+  address.host.clear(); // the master's address is the sentinels' to give
+  address.port = 0;
+  return {};
+}
+
 } // namespace
 
 core::Result<RedisAddress>
@@ -82,55 +158,30 @@ parse_redis_url(std::string_view url)
 {
   RedisAddress address;
   std::string_view rest = url;
-  if (rest.starts_with("rediss://")) {
-    return core::fail(core::Errc::manifest, "TLS (rediss://) is not supported yet");
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return core::fail(core::Errc::manifest,
+                      "\"" + redact_url(url)
+                          + "\" is not a URL (expected redis://host:port/db or "
+                            "unix:///path.sock)");
   }
-  if (rest.starts_with("redis://")) {
-    rest.remove_prefix(8);
+  const std::string_view scheme = url.substr(0, scheme_end);
+  rest.remove_prefix(scheme_end + 3);
+  if (scheme == "redis" || scheme == "rediss") {
+    address.tls = scheme == "rediss";
     take_credentials(rest, address);
     const std::size_t slash = rest.find('/');
-    std::string_view hostport = rest.substr(0, slash);
-    const std::string_view db = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-    if (!db.empty()) {
-      auto parsed = parse_int(db, 0, 1'000'000, "database");
-      if (!parsed) {
-        return tl::unexpected(parsed.error());
-      }
-      address.db = *parsed;
-    }
-    std::string_view port;
-    if (hostport.starts_with('[')) { // [::1]:6379
-      const std::size_t close = hostport.find(']');
-      if (close == std::string_view::npos) {
-        return core::fail(core::Errc::manifest, "invalid host \"" + std::string(hostport) + "\"");
-      }
-      address.host = std::string(hostport.substr(1, close - 1));
-      const std::string_view after = hostport.substr(close + 1);
-      if (after.starts_with(':')) {
-        port = after.substr(1);
-      }
-    } else {
-      const std::size_t colon = hostport.rfind(':');
-      address.host = std::string(hostport.substr(0, colon));
-      if (colon != std::string_view::npos) {
-        port = hostport.substr(colon + 1);
-      }
-    }
-    if (address.host.empty()) {
-      return core::fail(core::Errc::manifest, "missing host");
-    }
-    if (!port.empty()) {
-      auto parsed = parse_int(port, 1, 65535, "port");
-      if (!parsed) {
-        // Not echoed: `redis://user:secret` (a forgotten `@host`) would print the password.
-        return core::fail(core::Errc::manifest, "invalid port (expected 1-65535)");
-      }
-      address.port = *parsed;
-    }
+    CW_TRY(parse_host_port(rest.substr(0, slash), address.host, address.port));
+    CW_TRY(parse_db(slash == std::string_view::npos ? "" : rest.substr(slash + 1), address));
     return address;
   }
-  if (rest.starts_with("unix://")) {
-    rest.remove_prefix(7);
+  if (scheme == "redis+sentinel" || scheme == "rediss+sentinel") {
+    address.tls = scheme == "rediss+sentinel";
+    take_credentials(rest, address);
+    CW_TRY(parse_sentinel_rest(rest, address));
+    return address;
+  }
+  if (scheme == "unix") {
     address.is_unix = true;
     take_credentials(rest, address);
     const std::size_t query = rest.find('?');
@@ -144,24 +195,18 @@ parse_redis_url(std::string_view url)
         return core::fail(core::Errc::manifest,
                           "unsupported parameter \"" + std::string(params) + "\" (expected ?db=N)");
       }
-      auto parsed = parse_int(params.substr(3), 0, 1'000'000, "database");
-      if (!parsed) {
-        return tl::unexpected(parsed.error());
-      }
-      address.db = *parsed;
+      CW_TRY(parse_db(params.substr(3), address, true));
     }
     return address;
   }
-  const std::size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
+  if (scheme == "redis+cluster" || scheme == "rediss+cluster") {
     return core::fail(core::Errc::manifest,
-                      "\"" + redact_url(url)
-                          + "\" is not a URL (expected redis://host:port/db or "
-                            "unix:///path.sock)");
+                      "Redis Cluster URLs (" + std::string(scheme) + "://) are not supported yet");
   }
   return core::fail(core::Errc::manifest,
-                    "unsupported scheme \"" + std::string(url.substr(0, scheme_end))
-                        + "\" (expected redis:// or unix://)");
+                    "unsupported scheme \"" + std::string(scheme)
+                        + "\" (expected redis://, rediss://, redis+sentinel://, "
+                          "rediss+sentinel:// or unix://)");
 }
 
 std::string

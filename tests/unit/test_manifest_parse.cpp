@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -521,7 +524,8 @@ TEST_SUITE("manifest::parse")
                        "  main: {url: \"redis://h:1\", password: x}\n"
                        "groups: []\n")
           == "3:30: unknown field \"password\" in target \"main\" (expected one of: url, cluster, "
-             "connect_timeout, timeout, reconnect_budget)");
+             "connect_timeout, timeout, reconnect_budget, tls, sentinel, replicas_ack, "
+             "replicas_ack_timeout)");
   }
 
   TEST_CASE("an unknown top-level field is reported at its key")
@@ -850,11 +854,132 @@ TEST_SUITE("manifest::parse")
 
   TEST_CASE("an unsupported target scheme is reported without echoing the url")
   {
-    CHECK(
-        only_problem("version: 1\n"
-                     "targets: {main: {url: \"rediss://user:pw@h:1\"}}\n"
-                     "groups: []\n")
-        == "2:23: targets.main.url: unsupported scheme \"rediss\" (expected redis:// or unix://)");
+    CHECK(only_problem("version: 1\n"
+                       "targets: {main: {url: \"http://user:pw@h:1\"}}\n"
+                       "groups: []\n")
+          == "2:23: targets.main.url: unsupported scheme \"http\" (expected redis://, rediss://, "
+             "redis+sentinel://, rediss+sentinel:// or unix://)");
+  }
+
+  TEST_CASE("a TLS target reads its tls block; relative files resolve against the manifest")
+  {
+    char dir_template[] = "/tmp/cw-unit-tls.XXXXXX";
+    REQUIRE(mkdtemp(dir_template) != nullptr);
+    const std::string dir = dir_template;
+    for (const char* name : {"/ca.pem", "/client.pem", "/client.key"}) {
+      std::ofstream(dir + name) << "pem\n";
+    }
+    const LoadResult result = cachewarm::manifest::parse_manifest(
+        "version: 1\n"
+        "targets:\n"
+        "  main:\n"
+        "    url: \"rediss://h:6380\"\n"
+        "    tls: {ca_file: ca.pem, cert_file: client.pem, key_file: client.key,\n"
+        "          server_name: redis.internal, verify: false, min_version: \"1.3\",\n"
+        "          ciphers: HIGH}\n"
+        "    replicas_ack: 2\n"
+        "    replicas_ack_timeout: 750ms\n"
+        "groups: []\n",
+        "m.yaml",
+        dir,
+        fake_env({}));
+    for (const char* name : {"/ca.pem", "/client.pem", "/client.key"}) {
+      std::remove((dir + name).c_str());
+    }
+    rmdir(dir.c_str());
+    REQUIRE(result.diagnostics.empty());
+    REQUIRE(result.manifest.has_value());
+    const auto* main = result.manifest->find_target("main");
+    REQUIRE(main != nullptr);
+    REQUIRE(main->tls.has_value());
+    CHECK(main->tls->ca_file == dir + "/ca.pem");
+    CHECK(main->tls->cert_file == dir + "/client.pem");
+    CHECK(main->tls->key_file == dir + "/client.key");
+    CHECK(main->tls->ca_path.empty());
+    CHECK(main->tls->server_name == "redis.internal");
+    CHECK_FALSE(main->tls->verify);
+    CHECK(main->tls->min_version == "1.3");
+    CHECK(main->tls->ciphers == "HIGH");
+    CHECK(main->replicas_ack == 2);
+    CHECK(main->replicas_ack_timeout == 750ms);
+    CHECK_FALSE(main->sentinel.has_value());
+  }
+
+  TEST_CASE("rediss:// without a tls block verifies with the defaults")
+  {
+    const LoadResult result = parse("version: 1\n"
+                                    "targets: {main: {url: \"rediss://h:6380\"}}\n"
+                                    "groups: []\n");
+    REQUIRE(result.manifest.has_value());
+    CHECK_FALSE(result.manifest->find_target("main")->tls.has_value());
+    CHECK(result.manifest->find_target("main")->replicas_ack == 0);
+    CHECK(result.manifest->find_target("main")->replicas_ack_timeout == 5000ms);
+  }
+
+  TEST_CASE("tls files must exist; unknown tls fields and a lone cert_file are errors")
+  {
+    const std::vector<std::string> problems =
+        all_problems("version: 1\n"
+                     "targets:\n"
+                     "  main:\n"
+                     "    url: \"rediss://h:6380\"\n"
+                     "    tls: {ca_file: missing.pem, cert_file: /nonexistent/c.pem, verfy: no}\n"
+                     "groups: []\n");
+    REQUIRE(problems.size() == 4);
+    CHECK(problems[0]
+          == "5:20: targets.main.tls.ca_file: /etc/cw/missing.pem: No such file or directory");
+    CHECK(problems[1]
+          == "5:33: targets.main.tls: cert_file and key_file go together (the client "
+             "certificate and its private key)");
+    CHECK(problems[2]
+          == "5:44: targets.main.tls.cert_file: /nonexistent/c.pem: No such file or directory");
+    CHECK(problems[3].starts_with("5:64: unknown field \"verfy\" in targets.main.tls"));
+  }
+
+  TEST_CASE("a tls block needs a rediss URL, a sentinel block a sentinel URL")
+  {
+    const std::vector<std::string> problems =
+        all_problems("version: 1\n"
+                     "targets:\n"
+                     "  main: {url: \"redis://h:1\", tls: {verify: false}, sentinel: {}}\n"
+                     "groups: []\n");
+    REQUIRE(problems.size() == 2);
+    CHECK(problems[0]
+          == "3:30: targets.main.tls: TLS settings need a rediss:// (or rediss+sentinel://) URL");
+    CHECK(problems[1]
+          == "3:52: targets.main.sentinel: sentinel settings need a redis+sentinel:// URL");
+  }
+
+  TEST_CASE("a sentinel target reads its sentinel block")
+  {
+    const LoadResult result =
+        parse("version: 1\n"
+              "targets:\n"
+              "  ha:\n"
+              "    url: \"redis+sentinel://10.0.0.1,10.0.0.2/mymaster\"\n"
+              "    sentinel: {username: watcher, password: \"${SENTINEL_PW}\"}\n"
+              "groups: []\n",
+              fake_env({{"SENTINEL_PW", "s3cret"}}));
+    REQUIRE(result.diagnostics.empty());
+    const auto* ha = result.manifest->find_target("ha");
+    REQUIRE(ha != nullptr);
+    REQUIRE(ha->sentinel.has_value());
+    CHECK(ha->sentinel->username == "watcher");
+    CHECK(ha->sentinel->password == "s3cret");
+    CHECK_FALSE(ha->sentinel->tls.has_value());
+  }
+
+  TEST_CASE("replicas_ack is a small count and its timeout a positive duration")
+  {
+    CHECK(only_problem("version: 1\n"
+                       "targets: {main: {url: \"redis://h:1\", replicas_ack: -1}}\n"
+                       "groups: []\n")
+          == "2:52: targets.main.replicas_ack: expected a non-negative integer, got \"-1\"");
+    CHECK(only_problem("version: 1\n"
+                       "targets: {main: {url: \"redis://h:1\", replicas_ack_timeout: 0s}}\n"
+                       "groups: []\n")
+          == "2:60: targets.main.replicas_ack_timeout: expected a positive duration (0 would "
+             "make WAIT block forever)");
   }
 
   TEST_CASE("a source needs exactly one kind")
@@ -906,7 +1031,8 @@ TEST_SUITE("manifest::parse")
                        "    value: {column: c}\n")
           == std::vector<std::string>{
               "3:30: unknown field \"timout\" in target \"main\" (expected one of: url, cluster, "
-              "connect_timeout, timeout, reconnect_budget); did you mean \"timeout\"?",
+              "connect_timeout, timeout, reconnect_budget, tls, sentinel, replicas_ack, "
+              "replicas_ack_timeout); did you mean \"timeout\"?",
               "7:12: groups[1] (\"a\").batch: expected a positive integer, got \"lots\"",
               "11:13: group \"b\": unknown target \"eu\" (defined: main)",
               "12:13: groups[2] (\"b\").value: \"column\" is only allowed in a group with a "

@@ -250,6 +250,27 @@ TEST_SUITE("report::json")
     CHECK(latency["p99"].get<double>() == 3.0);
   }
 
+  TEST_CASE("a TLS sentinel target adds tls.verify, its masters and its failovers")
+  {
+    Report report = sample_report();
+    report.groups[0].targets[0].tls_verify = false;
+    report.groups[0].targets[0].sentinel =
+        cachewarm::report::SentinelReport{{"127.0.0.1:6380", "127.0.0.1:6381"}, 1};
+    const Json target = parse(report)["groups"][0]["targets"][0];
+    CHECK(keys_of(target)
+          == Strings{"name",
+                     "written",
+                     "skipped",
+                     "failed",
+                     "batch_latency_ms",
+                     "tls",
+                     "masters",
+                     "failovers"});
+    CHECK(target["tls"] == Json{{"verify", false}});
+    CHECK(target["masters"] == Json{"127.0.0.1:6380", "127.0.0.1:6381"});
+    CHECK(target["failovers"].get<std::uint64_t>() == 1);
+  }
+
   TEST_CASE("latency percentiles are rounded to 3 decimals")
   {
     Report report = sample_report();

@@ -234,18 +234,69 @@ TEST_SUITE("sinks::redis_url")
 
   TEST_CASE("an unknown scheme is an error naming it")
   {
-    CHECK(parse_error("ftp://localhost:6379")
-          == "unsupported scheme \"ftp\" (expected redis:// or unix://)");
-    CHECK(parse_error("http://u:pw@localhost")
-          == "unsupported scheme \"http\" (expected redis:// or unix://)");
-    CHECK(parse_error("REDIS://localhost")
-          == "unsupported scheme \"REDIS\" (expected redis:// or unix://)");
+    const std::string expected = " (expected redis://, rediss://, redis+sentinel://, "
+                                 "rediss+sentinel:// or unix://)";
+    CHECK(parse_error("ftp://localhost:6379") == "unsupported scheme \"ftp\"" + expected);
+    CHECK(parse_error("http://u:pw@localhost") == "unsupported scheme \"http\"" + expected);
+    CHECK(parse_error("REDIS://localhost") == "unsupported scheme \"REDIS\"" + expected);
   }
 
-  TEST_CASE("rediss:// is not supported yet")
+  TEST_CASE("rediss:// is redis:// with TLS")
   {
-    CHECK(parse_error("rediss://localhost:6380") == "TLS (rediss://) is not supported yet");
-    CHECK(parse_error("rediss://u:pw@localhost:6380/0") == "TLS (rediss://) is not supported yet");
+    const RedisAddress address = parse_ok("rediss://u:pw@cache.example.com:6380/3");
+    CHECK(address.tls);
+    CHECK(address.host == "cache.example.com");
+    CHECK(address.port == 6380);
+    CHECK(address.db == 3);
+    CHECK(address.user == "u");
+    CHECK(address.password == "pw");
+    CHECK_FALSE(address.via_sentinel());
+    CHECK_FALSE(parse_ok("redis://localhost").tls);
+  }
+
+  TEST_CASE("redis+sentinel:// lists sentinels (26379 by default), the master name and db")
+  {
+    const RedisAddress address =
+        parse_ok("redis+sentinel://app:pw@10.0.0.1,10.0.0.2:26380,[::1]:5000/mymaster/4");
+    CHECK(address.via_sentinel());
+    CHECK_FALSE(address.tls);
+    CHECK(address.master_name == "mymaster");
+    CHECK(address.db == 4);
+    CHECK(address.user == "app");
+    CHECK(address.password == "pw");
+    REQUIRE(address.sentinels.size() == 3);
+    CHECK(address.sentinels[0].host == "10.0.0.1");
+    CHECK(address.sentinels[0].port == 26379);
+    CHECK(address.sentinels[1].host == "10.0.0.2");
+    CHECK(address.sentinels[1].port == 26380);
+    CHECK(address.sentinels[2].host == "::1");
+    CHECK(address.sentinels[2].port == 5000);
+    CHECK(address.host.empty()); // the sentinels say where the master is
+  }
+
+  TEST_CASE("rediss+sentinel:// is TLS to the data nodes; the db is optional")
+  {
+    const RedisAddress address = parse_ok("rediss+sentinel://127.0.0.1:26379/ha");
+    CHECK(address.tls);
+    CHECK(address.master_name == "ha");
+    CHECK(address.db == 0);
+  }
+
+  TEST_CASE("a sentinel URL needs a master name, and well-formed sentinels")
+  {
+    const std::string missing = "missing master name (expected "
+                                "redis+sentinel://host:26379[,host:port...]/MASTERNAME[/db])";
+    CHECK(parse_error("redis+sentinel://127.0.0.1:26379") == missing);
+    CHECK(parse_error("redis+sentinel://127.0.0.1:26379/") == missing);
+    CHECK(parse_error("redis+sentinel://127.0.0.1:26379,/m") == "missing host");
+    CHECK(parse_error("redis+sentinel://127.0.0.1:x/m") == "invalid port (expected 1-65535)");
+    CHECK(parse_error("redis+sentinel://127.0.0.1/m/x") == "invalid database \"x\"");
+  }
+
+  TEST_CASE("cluster URLs are not supported yet")
+  {
+    CHECK(parse_error("redis+cluster://127.0.0.1:7000")
+          == "Redis Cluster URLs (redis+cluster://) are not supported yet");
   }
 
   TEST_CASE("text that is not a URL is an error quoting it")
@@ -275,7 +326,9 @@ TEST_SUITE("sinks::redis_url")
         "redis://u:hunter2@:6379",
         "redis://hunter2@[::1",
         "redis://u:hun%74er2@localhost:abc",
-        "rediss://u:hunter2@localhost",
+        "rediss://u:hunter2@localhost:x",
+        "redis+sentinel://u:hunter2@h1:26379",
+        "redis+sentinel://u:hunter2@h1:x/m",
         "ftp://u:hunter2@localhost",
         "u:hunter2@localhost:6379",
         "hunter2@localhost",

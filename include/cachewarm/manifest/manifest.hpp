@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cachewarm/core/template.hpp"
+#include "cachewarm/core/tls_settings.hpp"
 #include "cachewarm/manifest/units.hpp"
 
 #include <chrono>
@@ -31,9 +32,19 @@ struct Location {
   bool operator==(const Location&) const = default;
 };
 
+// `targets.<name>.sentinel`: how to talk to the sentinels of a redis+sentinel:// target.
+struct SentinelSpec {
+  std::string username; // AUTH to the sentinels (not the data nodes' credentials)
+  std::string password;
+  std::optional<core::TlsSettings> tls; // TLS to the sentinels
+};
+
 // `targets.<name>`: a Redis server or cluster to warm.
 // Guaranteed: `name` is made of [A-Za-z0-9_.-] and unique among targets; `url` is non-empty and
-// starts with redis:// or unix:// (the rest is parsed by the Redis sink); durations are >= 0.
+// starts with redis://, rediss://, redis+sentinel://, rediss+sentinel:// or unix:// (the rest is
+// parsed by the Redis sink); durations are >= 0; `tls` only with a rediss scheme, its files
+// (absolute paths) existed when the manifest was read, cert_file and key_file come together;
+// `sentinel` only with a sentinel scheme; replicas_ack >= 0.
 struct TargetSpec {
   std::string name;
   std::string url; // redis://[user:pass@]host:port[/db] or unix:///path[?db=N], ${VAR} expanded
@@ -42,6 +53,10 @@ struct TargetSpec {
   std::chrono::milliseconds command_timeout{10000}; // `timeout:` waiting for a reply
   // How long a worker keeps reconnecting (and waiting out -BUSY/-LOADING replies) mid-run.
   std::chrono::milliseconds reconnect_budget{30000};
+  std::optional<core::TlsSettings> tls; // `tls:` (rediss:// URLs)
+  std::optional<SentinelSpec> sentinel; // `sentinel:` (redis+sentinel:// URLs)
+  int replicas_ack = 0;                 // WAIT for this many replicas after each round
+  std::chrono::milliseconds replicas_ack_timeout{5000};
   Location loc; // the target's name
 };
 

@@ -59,6 +59,13 @@ struct ThrottleReport {
 };
 
 // Counts are per key and target: a group writing 10 keys to 2 targets plans 20 writes.
+// A sentinel target during one group: the masters written to (in order, `127.0.0.1:6380`) and
+// how often the master changed.
+struct SentinelReport {
+  std::vector<std::string> masters;
+  std::uint64_t failovers = 0;
+};
+
 struct TargetReport {
   std::string name;
   std::uint64_t written = 0;
@@ -66,6 +73,8 @@ struct TargetReport {
   std::uint64_t failed = 0;
   LatencySummary batch_latency_ms;        // each write round trip (a batch, or a throttled slice)
   std::optional<ThrottleReport> throttle; // groups with `rate: auto` or `throttle:`
+  std::optional<bool> tls_verify;         // TLS targets: `"tls": {"verify": ...}`
+  std::optional<SentinelReport> sentinel; // sentinel targets: `"masters"`, `"failovers"`
 };
 
 // One group of the plan, as the report shows it (`groups[]`). A group that did not run (not due,

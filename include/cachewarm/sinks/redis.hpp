@@ -1,11 +1,13 @@
 #pragma once
 
 #include "cachewarm/core/result.hpp"
+#include "cachewarm/core/tls_settings.hpp"
 #include "cachewarm/sinks/sink.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace cachewarm::sinks {
@@ -25,9 +27,22 @@ struct RedisOptions {
   // Set by SIGINT/SIGTERM (borrowed, may be null): write() then gives up waiting out a fault
   // within 50 ms and fails with Errc::interrupted.
   const std::atomic<bool>* stop = nullptr;
+  // rediss:// and rediss+sentinel://: how to speak TLS to the data nodes (absent: verify against
+  // the system's trust store).
+  std::optional<core::TlsSettings> tls;
+  // redis+sentinel://: AUTH to the sentinels (not the data password), and TLS to them (absent:
+  // TLS only with rediss+sentinel://, with the data nodes' settings).
+  std::string sentinel_user;
+  std::string sentinel_password;
+  std::optional<core::TlsSettings> sentinel_tls;
+  // After every pipeline round, `WAIT replicas_ack replicas_ack_timeout`: the round's keys count
+  // as written only when that many replicas hold them. 0: no WAIT.
+  int replicas_ack = 0;
+  std::chrono::milliseconds replicas_ack_timeout{5000};
 };
 
-// A Redis server reached with hiredis. Errors: Errc::manifest for a malformed URL.
+// A Redis server (directly, over TLS, or the master a set of sentinels names). Errors:
+// Errc::manifest for a malformed URL or TLS settings OpenSSL refuses (unreadable CA, bad key).
 core::Result<std::unique_ptr<Sink>> make_redis_sink(const RedisOptions& options);
 
 // A sink that writes nothing and counts every entry as written (--dry-run).

@@ -2,6 +2,7 @@
 
 #include "cachewarm/core/types.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ void append_write_command(std::string& out, const core::Entry& entry);
 // Appends to `out` the RESP encoding of `DEL key` (binary-safe); its reply is the number of keys
 // removed (:0 or :1).
 void append_delete_command(std::string& out, std::string_view key);
+
+// Appends to `out` the RESP encoding of `WAIT replicas timeout_ms`; its reply is the number of
+// replicas that acknowledged every write sent before it on the connection.
+void append_wait_command(std::string& out, int replicas, std::chrono::milliseconds timeout);
 
 // Roughly the bytes a Redis server needs to hold `entry`: its key and value rounded up to
 // allocator classes, plus per-key bookkeeping (dict entry, object headers; the expires entry when

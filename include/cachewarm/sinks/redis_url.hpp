@@ -4,8 +4,16 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachewarm::sinks {
+
+constexpr int k_default_sentinel_port = 26379;
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
 
 // A parsed Redis address.
 struct RedisAddress {
@@ -16,13 +24,22 @@ struct RedisAddress {
   std::string user;               // empty: no AUTH, or AUTH <password> when password is set
   std::string password;
   int db = 0;
+  bool tls = false; // rediss:// or rediss+sentinel://
+  // redis+sentinel://: the sentinels to ask for the master named master_name (host and port
+  // are then empty until a sentinel names the master).
+  std::vector<HostPort> sentinels;
+  std::string master_name;
+
+  bool via_sentinel() const { return !master_name.empty(); }
 };
 
-// Parses `redis://[user:password@]host[:port][/db]` or
+// Parses `redis://[user:password@]host[:port][/db]` (`rediss://` for TLS),
+// `redis+sentinel://[user:password@]host[:port][,host[:port]...]/MASTER[/db]` (sentinels on port
+// 26379 unless given; `rediss+sentinel://` for TLS to the data nodes) or
 // `unix://[user:password@]/abs/path.sock[?db=N]`. User and password are percent-decoded.
-// Errors (Errc::manifest), never containing the password: `unsupported scheme "ftp" (expected
-// redis:// or unix://)`, `invalid port "x"`, `invalid database "x"`, `missing host`,
-// `missing socket path`. `rediss://` is reported as "TLS (rediss://) is not supported yet".
+// Errors (Errc::manifest), never containing the password: `unsupported scheme "ftp" (...)`,
+// `invalid port (...)`, `invalid database "x"`, `missing host`, `missing master name (...)`,
+// `missing socket path`; cluster URLs are "not supported yet".
 core::Result<RedisAddress> parse_redis_url(std::string_view url);
 
 // The URL with the password (if any) replaced by `***`; unparseable input gives "<redacted>"

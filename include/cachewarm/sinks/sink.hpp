@@ -71,6 +71,15 @@ public:
   virtual core::Result<TargetStats> stats() = 0;
 };
 
+// What a destination says about how it was reached, for the report (a snapshot).
+struct TargetFacts {
+  std::optional<bool> tls_verify; // TLS targets: whether certificates are verified
+  bool via_sentinel = false;
+  // Sentinel targets: every master connected to so far, in order ("127.0.0.1:6380"); each
+  // change of address after the first is a failover.
+  std::vector<std::string> masters;
+};
+
 // A destination of warmed entries (a Redis server; later a cluster or an HTTP edge).
 // Stages before a sink only ever see this interface.
 class Sink {
@@ -90,6 +99,9 @@ public:
   // Opens a health probe, or returns nullptr when this destination has none (a dry run).
   // Errors: Errc::target_unreachable.
   virtual core::Result<std::unique_ptr<HealthProbe>> probe() = 0;
+
+  // How the destination was reached so far; safe to call from any thread.
+  virtual TargetFacts facts() const { return {}; }
 };
 
 } // namespace cachewarm::sinks
