@@ -9,7 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libcurl4-openssl-dev libhiredis-dev
   doctest-dev libsqlite3-dev libpq-dev libhowardhinnant-date-dev libexpected-dev tzdata
   # redis-sentinel and openssl: the Sentinel and TLS tests (certificates made with the openssl CLI)
-  libssl-dev redis-server redis-sentinel openssl postgresql sqlite3 time procps jq clang-format groff-base python3 curl nginx-light clang libclang-rt-14-dev
+  libssl-dev redis-server redis-sentinel openssl python3-yaml postgresql sqlite3 time procps jq clang-format groff-base python3 curl nginx-light clang libclang-rt-14-dev
   # systemd-analyze verify checks the units of `cachewarm cron --systemd` (cron_output.sh);
   # installing the package does not make systemd PID 1.
   systemd

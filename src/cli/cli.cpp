@@ -89,6 +89,7 @@ struct RunArgs {
   std::string lock;
   std::string resume;
   std::string max_value_size = "64MiB";
+  std::optional<std::string> shard; // --shard I/N or auto/N (given empty: an error)
 };
 
 // Parses --window: whole minutes, 1m..24h.
@@ -222,14 +223,16 @@ log_outcome(const report::Report& report)
 // --resume: opens the state file of this manifest. Errors: Errc::usage with --dry-run, else
 // the state file's errors.
 core::Result<exec::Checkpoint>
-open_checkpoint(const RunArgs& args)
+open_checkpoint(const RunArgs& args, const std::optional<core::Shard>& shard)
 {
   if (args.dry_run) {
     return core::fail(core::Errc::usage,
                       "--resume cannot be combined with --dry-run (a dry run records no progress)");
   }
   CW_TRY_ASSIGN(const std::string digest, exec::digest_file(args.manifest));
-  return exec::Checkpoint::open(args.resume, args.manifest, digest);
+  // Each shard keeps its own state, so shards of one manifest can share a --resume path.
+  const std::string path = shard ? core::shard_path(args.resume, *shard) : args.resume;
+  return exec::Checkpoint::open(path, args.manifest, digest);
 }
 
 // Runs the plan with a progress line when asked for; returns the run's result.
@@ -238,12 +241,14 @@ execute(const RunArgs& args,
         const manifest::Manifest& manifest,
         const plan::Plan& plan,
         exec::Checkpoint* checkpoint,
-        std::size_t max_value_size)
+        std::size_t max_value_size,
+        const std::optional<core::Shard>& shard)
 {
   install_signal_handlers();
   exec::Progress progress;
   exec::RunOptions options;
   options.checkpoint = checkpoint;
+  options.shard = shard;
   options.max_value_size = max_value_size;
   if (args.max_memory_use) {
     options.max_memory_use = *args.max_memory_use / 100.0;
@@ -277,6 +282,15 @@ command_run(const RunArgs& args)
                                   : max_value_size.error().message));
     return k_exit_usage;
   }
+  std::optional<core::Shard> shard;
+  if (args.shard) {
+    core::Result<core::Shard> parsed = core::parse_shard(*args.shard, manifest::process_env());
+    if (!parsed) {
+      print_error(parsed.error().message);
+      return k_exit_usage;
+    }
+    shard = *parsed;
+  }
   const manifest::LoadResult loaded =
       manifest::load_manifest(args.manifest, manifest::process_env());
   if (!loaded.manifest) {
@@ -295,8 +309,11 @@ command_run(const RunArgs& args)
   // Two runs of one manifest never load at once (cron finding the previous run still going).
   std::optional<exec::RunLock> lock;
   if (!args.dry_run) {
-    const std::string lock_path =
-        args.lock.empty() ? exec::default_lock_path(args.manifest) : args.lock;
+    // Shards have locks of their own: two shards of one manifest may run on one host at once.
+    std::string lock_path = args.lock.empty() ? exec::default_lock_path(args.manifest) : args.lock;
+    if (shard && args.lock.empty()) {
+      lock_path = core::shard_path(lock_path, *shard);
+    }
     core::Result<exec::RunLock> acquired = exec::RunLock::acquire(lock_path);
     if (!acquired) {
       print_error(acquired.error().message);
@@ -304,9 +321,9 @@ command_run(const RunArgs& args)
         return k_exit_usage;
       }
       // Cron and CI parse stdout: the refusal is a report too.
-      return emit_report(exec::refused_report(manifest, *plan, acquired.error().message),
-                         args.report_file,
-                         k_exit_locked);
+      report::Report refused = exec::refused_report(manifest, *plan, acquired.error().message);
+      refused.shard = shard;
+      return emit_report(refused, args.report_file, k_exit_locked);
     }
     lock.emplace(std::move(*acquired));
   }
@@ -314,7 +331,7 @@ command_run(const RunArgs& args)
   // --resume: what an earlier run of this manifest finished is skipped.
   std::optional<exec::Checkpoint> checkpoint;
   if (!args.resume.empty()) {
-    core::Result<exec::Checkpoint> opened = open_checkpoint(args);
+    core::Result<exec::Checkpoint> opened = open_checkpoint(args, shard);
     if (!opened) {
       print_error(opened.error().message);
       return k_exit_usage;
@@ -323,7 +340,7 @@ command_run(const RunArgs& args)
   }
 
   const exec::RunResult result =
-      execute(args, manifest, *plan, checkpoint ? &*checkpoint : nullptr, *max_value_size);
+      execute(args, manifest, *plan, checkpoint ? &*checkpoint : nullptr, *max_value_size, shard);
   if (result.outcome == exec::Outcome::setup_failed) {
     std::fwrite(result.report.error.data(), 1, result.report.error.size(), stderr);
     std::fputc('\n', stderr);
@@ -498,6 +515,10 @@ add_run_command(CLI::App& app, RunArgs& run_args)
   run->add_option("--resume",
                   run_args.resume,
                   "State file: record progress, and skip what an earlier run finished");
+  run->add_option("--shard",
+                  run_args.shard,
+                  "Warm only shard I of N (I/N, or auto/N from JOB_COMPLETION_INDEX): N runs "
+                  "together warm every key once");
   return run;
 }
 
@@ -525,6 +546,9 @@ run_cli(int argc, char** argv)
   plan_command->add_option("--at", plan_args.at, "Evaluate schedules at this ISO 8601 instant");
   plan_command->add_flag("--json", plan_args.json, "One JSON document instead of a table");
   plan_command->add_option("--window", plan_window, "The run --due invocation interval (5m)");
+  std::optional<std::string> plan_shard;
+  plan_command->add_option(
+      "--shard", plan_shard, "Plan shard I of N (I/N or auto/N): key counts become estimates");
 
   CronCommandArgs cron_args;
   std::string cron_window = "5m";
@@ -571,6 +595,14 @@ run_cli(int argc, char** argv)
     }
     if (plan_command->parsed()) {
       plan_args.window = *window;
+      if (plan_shard) {
+        core::Result<core::Shard> shard = core::parse_shard(*plan_shard, manifest::process_env());
+        if (!shard) {
+          print_error(shard.error().message);
+          return k_exit_usage;
+        }
+        plan_args.shard = *shard;
+      }
       return command_plan(plan_args);
     }
     cron_args.window = *window;

@@ -2,6 +2,8 @@
 
 // Private to src/cli: the schedule commands, registered by cli.cpp.
 
+#include "cachewarm/core/shard.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -13,11 +15,13 @@ struct PlanCommandArgs {
   std::string at;    // --at (ISO 8601); empty: now
   bool json = false; // --json: one JSON document instead of the table
   std::chrono::minutes window{5};
+  std::optional<core::Shard> shard; // --shard: key counts are the shard's expected share
 };
 
-// `cachewarm plan MANIFEST [--at TIME] [--json] [--window DURATION]`: for every group, in run
-// order: name, priority, schedule, due now or not and why, next due time in the schedule's zone
-// and in UTC, key count estimate, targets. Returns the exit code (0, or 2 on a manifest error).
+// `cachewarm plan MANIFEST [--at TIME] [--json] [--window DURATION] [--shard I/N]`: for every
+// group, in run order: name, priority, schedule, due now or not and why, next due time in the
+// schedule's zone and in UTC, key count estimate, targets. Returns the exit code (0, or 2 on a
+// manifest error).
 int command_plan(const PlanCommandArgs& args);
 
 struct CronCommandArgs {

@@ -140,9 +140,20 @@ target_names(const plan::GroupPlan& group)
 
 // --- plan ---------------------------------------------------------------------------------------
 
-std::vector<std::string>
-table_row(const plan::GroupPlan& group)
+// A group's key count, or with --shard the shard's expected share of it (keys hash evenly).
+std::optional<std::uint64_t>
+planned_keys(const plan::GroupPlan& group, const std::optional<core::Shard>& shard)
 {
+  if (!group.key_count || !shard) {
+    return group.key_count;
+  }
+  return (*group.key_count + shard->count / 2) / shard->count;
+}
+
+std::vector<std::string>
+table_row(const plan::GroupPlan& group, const std::optional<core::Shard>& shard)
+{
+  const std::optional<std::uint64_t> keys = planned_keys(group, shard);
   const bool scheduled = !group.schedule.empty();
   return {
       group.spec->name,
@@ -152,7 +163,7 @@ table_row(const plan::GroupPlan& group)
       scheduled ? group.due_reason : "no schedule",
       group.next_due ? group.next_due_local : "-",
       group.next_due ? plan::format_instant(*group.next_due) : "-",
-      group.key_count ? std::to_string(*group.key_count) : "?",
+      keys ? (shard ? "~" : "") + std::to_string(*keys) : "?",
       target_names(group).empty() ? "-" : join(target_names(group), ","),
   };
 }
@@ -183,7 +194,7 @@ format_table(const std::vector<std::vector<std::string>>& rows)
 }
 
 std::string
-plan_table(const plan::Plan& plan)
+plan_table(const plan::Plan& plan, const std::optional<core::Shard>& shard)
 {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"GROUP",
@@ -196,7 +207,7 @@ plan_table(const plan::Plan& plan)
                   "KEYS",
                   "TARGETS"});
   for (const plan::GroupPlan& group : plan.groups) {
-    rows.push_back(table_row(group));
+    rows.push_back(table_row(group, shard));
   }
   return format_table(rows);
 }
@@ -208,7 +219,7 @@ optional_instant(const std::optional<plan::Instant>& instant)
 }
 
 std::string
-plan_json(const plan::Plan& plan)
+plan_json(const plan::Plan& plan, const std::optional<core::Shard>& shard)
 {
   nlohmann::ordered_json groups = nlohmann::ordered_json::array();
   for (const plan::GroupPlan& group : plan.groups) {
@@ -223,13 +234,17 @@ plan_json(const plan::Plan& plan)
     entry["next_due"] = optional_instant(group.next_due);
     entry["next_due_local"] =
         group.next_due ? nlohmann::ordered_json(group.next_due_local) : nullptr;
-    entry["keys"] = group.key_count ? nlohmann::ordered_json(*group.key_count) : nullptr;
+    const std::optional<std::uint64_t> keys = planned_keys(group, shard);
+    entry["keys"] = keys ? nlohmann::ordered_json(*keys) : nullptr;
     entry["targets"] = target_names(group);
     groups.push_back(std::move(entry));
   }
   nlohmann::ordered_json document;
   document["schema_version"] = 1;
   document["at"] = plan::format_instant(plan.now);
+  if (shard) {
+    document["shard"] = {{"index", shard->index}, {"count", shard->count}};
+  }
   document["groups"] = std::move(groups);
   return document.dump(2) + "\n";
 }
@@ -465,9 +480,12 @@ command_plan(const PlanCommandArgs& args)
   if (!loaded) {
     return k_exit_usage;
   }
-  return write_stdout(args.json ? plan_json(loaded->plan) : plan_table(loaded->plan))
-             ? k_exit_ok
-             : k_exit_output_failed;
+  std::string text =
+      args.json ? plan_json(loaded->plan, args.shard) : plan_table(loaded->plan, args.shard);
+  if (args.shard && !args.json) {
+    text = "shard " + args.shard->label() + ": KEYS is this shard's expected share\n" + text;
+  }
+  return write_stdout(text) ? k_exit_ok : k_exit_output_failed;
 }
 
 int

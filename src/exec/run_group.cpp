@@ -188,6 +188,13 @@ private:
     }
     m_more = *next;
     m_rows_read += m_rows.size() + m_failures.size();
+    if (m_options.shard) {
+      // Other shards' keys are read (sources have no random access) but neither resolved nor
+      // counted; a key's failure is attributed by the label it is reported under.
+      const core::Shard& shard = *m_options.shard;
+      std::erase_if(m_rows, [&](const core::Row& row) { return !shard.owns(row.key); });
+      std::erase_if(m_failures, [&](const core::Failure& f) { return !shard.owns(f.key); });
+    }
     entries.reserve(m_rows.size());
     core::Result<void> resolved = m_group.values->resolve(m_rows, entries, m_failures);
     if (resolved && !m_more) {

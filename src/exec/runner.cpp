@@ -229,6 +229,7 @@ run(const manifest::Manifest& manifest, const plan::Plan& plan, const RunOptions
   RunResult result;
   report::Report& report = result.report;
   report = new_report(manifest, options.dry_run);
+  report.shard = options.shard;
 
   // Set-up: every target and every group is prepared before anything is written, so a bad
   // query, template or URL stops the run with nothing half-done.

@@ -119,20 +119,22 @@ to_json(const Report& report, int indent)
       {"manifest", report.manifest},
       {"status", std::string(to_string(report.status))},
       {"dry_run", report.dry_run},
-      {"started_at", format_utc(report.started_at)},
-      {"finished_at", format_utc(report.finished_at)},
-      {"duration_ms",
-       std::chrono::duration_cast<std::chrono::milliseconds>(report.finished_at - report.started_at)
-           .count()},
-      {"totals",
-       Json{{"planned", report.totals.planned},
-            {"written", report.totals.written},
-            {"skipped", report.totals.skipped},
-            {"failed", report.totals.failed},
-            {"bytes", report.totals.bytes},
-            {"keys_per_sec", round3(report.totals.keys_per_sec)}}},
-      {"groups", std::move(groups)},
   };
+  if (report.shard) {
+    document["shard"] = Json{{"index", report.shard->index}, {"count", report.shard->count}};
+  }
+  document["started_at"] = format_utc(report.started_at);
+  document["finished_at"] = format_utc(report.finished_at);
+  document["duration_ms"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(report.finished_at - report.started_at)
+          .count();
+  document["totals"] = Json{{"planned", report.totals.planned},
+                            {"written", report.totals.written},
+                            {"skipped", report.totals.skipped},
+                            {"failed", report.totals.failed},
+                            {"bytes", report.totals.bytes},
+                            {"keys_per_sec", round3(report.totals.keys_per_sec)}};
+  document["groups"] = std::move(groups);
   if (!report.error.empty()) {
     document["error"] = report.error;
   }

@@ -271,6 +271,19 @@ TEST_SUITE("report::json")
     CHECK(target["failovers"].get<std::uint64_t>() == 1);
   }
 
+  TEST_CASE("a sharded run names its shard after dry_run; an unsharded one has no shard")
+  {
+    Report report = sample_report();
+    CHECK_FALSE(parse(report).contains("shard"));
+    report.shard = cachewarm::core::Shard{2, 4};
+    const Json json = parse(report);
+    const Strings keys = keys_of(json);
+    REQUIRE(keys.size() > 6);
+    CHECK(keys[4] == "dry_run");
+    CHECK(keys[5] == "shard");
+    CHECK(json["shard"] == Json{{"index", 2}, {"count", 4}});
+  }
+
   TEST_CASE("latency percentiles are rounded to 3 decimals")
   {
     Report report = sample_report();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cachewarm/core/shard.hpp"
 #include "cachewarm/exec/checkpoint.hpp"
 
 #include <atomic>
@@ -25,6 +26,8 @@ struct RunOptions {
   // --max-memory-use: a group whose estimated memory would take a target with maxmemory past
   // this fraction of it is cut (its keys fail as `memory_limit`) instead of evicting live data.
   std::optional<double> max_memory_use;
+  // --shard I/N: only the keys of this shard are resolved and written (and counted).
+  std::optional<core::Shard> shard;
 
   // True once a stop was requested.
   bool stopping() const { return stop != nullptr && stop->load(); }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cachewarm/core/shard.hpp"
 #include "cachewarm/core/types.hpp"
 
 #include <chrono>
@@ -125,6 +126,7 @@ struct Report {
   std::string manifest;
   Status status = Status::ok;
   bool dry_run = false;
+  std::optional<core::Shard> shard; // run --shard I/N
   std::chrono::system_clock::time_point started_at;
   std::chrono::system_clock::time_point finished_at;
   Totals totals;
