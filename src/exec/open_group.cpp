@@ -206,6 +206,7 @@ open_sink(const manifest::TargetSpec& spec, const SetUpOptions& options)
   }
   redis.replicas_ack = spec.replicas_ack;
   redis.replicas_ack_timeout = spec.replicas_ack_timeout;
+  redis.cluster = spec.cluster;
   CW_TRY_ASSIGN(std::unique_ptr<sinks::Sink> sink, sinks::make_redis_sink(redis));
   if (options.dry_run) {
     return sinks::make_dry_run_sink(spec.name, sink->describe());

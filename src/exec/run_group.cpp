@@ -25,15 +25,41 @@ constexpr std::string_view k_rows_not_grouped = "rows_not_grouped";
 
 // One group's run: the producer (this thread) reads, resolves and dispatches batches to one
 // lane per target; finish() joins the lanes and builds the report.
-// What the report says about how a target was reached: TLS verification, and for a sentinel
-// target the masters the group wrote to and the failovers during it (`masters_before`: how many
-// masters the target had reached when the group started; the last of them is where it began).
+// What the report says about how a target was reached: TLS verification; for a sentinel target
+// the masters the group wrote to and the failovers during it; for a cluster target its nodes.
+// `before`: the target's facts when the group started (the last master then is where it began).
 void
 describe_connection(const sinks::TargetFacts& facts,
-                    std::size_t masters_before,
+                    const sinks::TargetFacts& before,
                     report::TargetReport& target)
 {
   target.tls_verify = facts.tls_verify;
+  if (facts.cluster) {
+    // Each node's counters during the group: the difference of two snapshots.
+    std::vector<report::NodeReport> nodes;
+    for (const sinks::NodeFacts& node : facts.nodes) {
+      sinks::NodeFacts start;
+      for (const sinks::NodeFacts& old : before.nodes) {
+        if (old.address == node.address) {
+          start = old;
+        }
+      }
+      report::NodeReport entry{node.address,
+                               node.slots,
+                               node.written - start.written,
+                               node.failed - start.failed,
+                               node.moved - start.moved,
+                               node.ask - start.ask,
+                               node.failovers - start.failovers};
+      const bool active =
+          entry.written + entry.failed + entry.moved + entry.ask + entry.failovers > 0;
+      if (entry.slots > 0 || active) {
+        nodes.push_back(std::move(entry));
+      }
+    }
+    target.nodes = std::move(nodes);
+  }
+  const std::size_t masters_before = before.masters.size();
   if (!facts.via_sentinel) {
     return;
   }
@@ -80,7 +106,7 @@ public:
     const LaneSettings settings{m_plan.concurrency, m_plan.rate.per_second, m_plan.throttle};
     for (TargetState* target : targets) {
       m_lanes.push_back(std::make_unique<TargetLane>(*target, settings, m_clock, options, m_acks));
-      m_masters_before.push_back(target->sink ? target->sink->facts().masters.size() : 0);
+      m_facts_before.push_back(target->sink ? target->sink->facts() : sinks::TargetFacts{});
     }
     if (options.progress != nullptr) {
       options.progress->done.store(0);
@@ -273,8 +299,8 @@ private:
   const plan::GroupPlan& m_plan;
   const std::string& m_name;
   const std::vector<TargetState*>& m_targets;
-  // Per target: how many masters its sink had reached when the group started (sentinel targets).
-  std::vector<std::size_t> m_masters_before;
+  // Per target: what its sink said when the group started (masters reached, node counters).
+  std::vector<sinks::TargetFacts> m_facts_before;
   const RunOptions& m_options;
   const bool m_row_checkpoints;
   Checkpoint* m_checkpoint;
@@ -338,7 +364,7 @@ GroupStream::finish(Clock::time_point started)
                                stats.latency.quantile_ms(0.99)};
     target.throttle = m_lanes[i]->throttle_report();
     if (m_targets[i]->sink) {
-      describe_connection(m_targets[i]->sink->facts(), m_masters_before[i], target);
+      describe_connection(m_targets[i]->sink->facts(), m_facts_before[i], target);
     }
     m_report.written += stats.written;
     m_report.skipped += stats.skipped;

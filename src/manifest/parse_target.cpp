@@ -25,8 +25,13 @@ constexpr std::string_view k_tls_fields[] = {"ca_file",
                                              "min_version",
                                              "ciphers"};
 constexpr std::string_view k_sentinel_fields[] = {"username", "password", "tls"};
-constexpr std::string_view k_schemes[] = {
-    "redis", "rediss", "redis+sentinel", "rediss+sentinel", "unix"};
+constexpr std::string_view k_schemes[] = {"redis",
+                                          "rediss",
+                                          "redis+sentinel",
+                                          "rediss+sentinel",
+                                          "redis+cluster",
+                                          "rediss+cluster",
+                                          "unix"};
 
 // Why `path` cannot be read as a file (or, with `directory`, a directory); empty when it can.
 std::string
@@ -186,7 +191,8 @@ parse_target(YamlReader& reader,
           reader.error(url->value_loc,
                        path + ".url: unsupported scheme " + quote(scheme)
                            + " (expected redis://, rediss://, redis+sentinel://, "
-                             "rediss+sentinel:// or unix://)");
+                             "rediss+sentinel://, redis+cluster://, rediss+cluster:// or "
+                             "unix://)");
         }
       }
       target.url = std::move(*text);
@@ -196,6 +202,14 @@ parse_target(YamlReader& reader,
   }
   if (const Entry* cluster = fields.find("cluster")) {
     target.cluster = reader.read_bool(*cluster, path + ".cluster").value_or(false);
+    if (target.cluster && !scheme.empty() && scheme != "redis" && scheme != "rediss"
+        && scheme != "redis+cluster" && scheme != "rediss+cluster") {
+      reader.error(cluster->value_loc,
+                   path
+                       + ".cluster: a cluster is reached by redis://, rediss:// or "
+                         "redis+cluster:// seed nodes, not "
+                       + scheme + "://");
+    }
   }
   if (const Entry* timeout = fields.find("connect_timeout")) {
     target.connect_timeout =
@@ -210,13 +224,16 @@ parse_target(YamlReader& reader,
         reader.read_duration(*budget, path + ".reconnect_budget").value_or(target.reconnect_budget);
   }
   TargetReader blocks(reader, base_dir);
-  const bool tls_scheme = scheme == "rediss" || scheme == "rediss+sentinel";
+  const bool tls_scheme =
+      scheme == "rediss" || scheme == "rediss+sentinel" || scheme == "rediss+cluster";
   const bool sentinel_scheme = scheme == "redis+sentinel" || scheme == "rediss+sentinel";
   if (const Entry* tls = fields.find("tls")) {
     target.tls = blocks.read_tls(*tls, path + ".tls");
     if (!scheme.empty() && !tls_scheme) {
       reader.error(tls->key_loc,
-                   path + ".tls: TLS settings need a rediss:// (or rediss+sentinel://) URL");
+                   path
+                       + ".tls: TLS settings need a rediss:// (or rediss+sentinel://, "
+                         "rediss+cluster://) URL");
     }
   }
   if (const Entry* sentinel = fields.find("sentinel")) {

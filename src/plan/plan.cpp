@@ -36,13 +36,6 @@ public:
       , m_diagnostics(diagnostics)
   {}
 
-  void check_target(const manifest::TargetSpec& target)
-  {
-    if (target.cluster) {
-      add(target.loc, "target \"" + target.name + "\": cluster targets are not supported yet");
-    }
-  }
-
   void add(manifest::Location loc, std::string message)
   {
     m_diagnostics.push_back(manifest::Diagnostic{m_manifest.path, loc, std::move(message)});
@@ -102,12 +95,9 @@ compile_schedules(const manifest::Manifest& manifest, Checker& checker)
   return schedules;
 }
 
-// The group's targets (its own, defaults.target, or the only one), each checked once per plan.
+// The group's targets (its own, defaults.target, or the only one).
 void
-resolve_targets(const manifest::Manifest& manifest,
-                GroupPlan& step,
-                std::vector<const manifest::TargetSpec*>& checked,
-                Checker& checker)
+resolve_targets(const manifest::Manifest& manifest, GroupPlan& step, Checker& checker)
 {
   const manifest::GroupSpec& group = *step.spec;
   std::vector<std::string> names = group.targets;
@@ -127,10 +117,6 @@ resolve_targets(const manifest::Manifest& manifest,
       continue;
     }
     step.targets.push_back(target);
-    if (std::find(checked.begin(), checked.end(), target) == checked.end()) {
-      checked.push_back(target);
-      checker.check_target(*target);
-    }
   }
 }
 
@@ -201,11 +187,10 @@ make_plan(const manifest::Manifest& manifest, const PlanOptions& options)
       compile_schedules(manifest, checker);
   Plan plan;
   plan.now = options.now;
-  std::vector<const manifest::TargetSpec*> checked_targets;
   for (const manifest::GroupSpec* group : chosen) {
     GroupPlan step;
     step.spec = group;
-    resolve_targets(manifest, step, checked_targets, checker);
+    resolve_targets(manifest, step, checker);
     resolve_settings(manifest.defaults, options, step);
     step.reason = options.groups.empty() ? "run: every group" : "selected with -g";
     step.key_count = count_keys(*group);

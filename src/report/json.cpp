@@ -64,6 +64,19 @@ to_json_value(const TargetReport& target)
     json["masters"] = target.sentinel->masters;
     json["failovers"] = target.sentinel->failovers;
   }
+  if (target.nodes) {
+    Json nodes = Json::array();
+    for (const NodeReport& node : *target.nodes) {
+      nodes.push_back(Json{{"address", node.address},
+                           {"slots", node.slots},
+                           {"written", node.written},
+                           {"failed", node.failed},
+                           {"moved", node.moved},
+                           {"ask", node.ask},
+                           {"failovers", node.failovers}});
+    }
+    json["nodes"] = std::move(nodes);
+  }
   return json;
 }
 

@@ -184,7 +184,8 @@ estimated_memory(const core::Entry& entry)
 bool
 is_retryable(std::string_view kind)
 {
-  return kind == "busy" || kind == "loading" || kind == "masterdown" || kind == "tryagain";
+  return kind == "busy" || kind == "loading" || kind == "masterdown" || kind == "tryagain"
+         || kind == "clusterdown";
 }
 
 ClassifiedReply
@@ -216,6 +217,8 @@ classify_reply(ReplyType type, std::string_view text, long long integer)
       kind = "masterdown";
     } else if (word == "TRYAGAIN") {
       kind = "tryagain";
+    } else if (word == "CLUSTERDOWN") {
+      kind = "clusterdown";
     }
     const bool retryable = is_retryable(kind);
     return {ReplyOutcome::failed, std::move(kind), std::string(text), retryable};

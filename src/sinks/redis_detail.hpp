@@ -2,8 +2,10 @@
 
 // Declarations private to src/sinks/redis*.cpp: the one place that opens connections to a Redis
 // target (Dialer), shared by the workers' connections, their reconnects and the health probes, so
-// that every transport and discovery (plain TCP, unix sockets, TLS, Sentinel) works everywhere.
+// that every transport and discovery (plain TCP, unix sockets, TLS, Sentinel, Cluster) works
+// everywhere.
 
+#include "cluster_topology.hpp"
 #include "redis_transport.hpp"
 #include "tls.hpp"
 
@@ -36,7 +38,8 @@ struct Link {
 };
 
 // The connection factory of one target: parses its URL once, holds its TLS configuration, asks
-// its sentinels where the master is, and records which masters were reached. Thread-safe.
+// its sentinels where the master is (and records which masters were reached) or holds its
+// cluster's slot map. Thread-safe.
 class Dialer {
 public:
   // Errors: Errc::manifest (a malformed URL, TLS files OpenSSL refuses), prefixed with the
@@ -50,6 +53,13 @@ public:
   // Errors: Errc::target_unreachable (refused, timed out, TLS handshake, AUTH or SELECT
   // rejected, -LOADING, no sentinel reachable, master unknown or not a master).
   core::Result<Link> dial() const;
+
+  // Cluster targets: opens a connection to `node` (a master named by the slot map or a
+  // redirection), authenticates and PINGs. Errors as dial().
+  core::Result<Link> dial_node(const HostPort& node) const;
+
+  // The slot map and node counters of a cluster target; null for other targets.
+  const ClusterTopology* cluster() const { return m_cluster.get(); }
 
   // Sentinel targets: whether a sentinel now names a master other than `node` that says it is
   // one (asked at most twice a second, whoever asks). Other targets: false.
@@ -81,6 +91,7 @@ private:
   std::string m_description;
   std::shared_ptr<const TlsClient> m_tls;          // data nodes (null: plain)
   std::shared_ptr<const TlsClient> m_sentinel_tls; // sentinels (null: plain)
+  std::unique_ptr<ClusterTopology> m_cluster;      // cluster targets
 
   mutable std::mutex m_mutex;
   mutable std::vector<std::string> m_masters; // every master reached, in order of change

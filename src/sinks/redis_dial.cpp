@@ -133,7 +133,24 @@ Dialer::create(const RedisOptions& options)
     return core::fail(core::Errc::manifest,
                       context + ": tls settings need a rediss:// or rediss+sentinel:// URL");
   }
+  if (options.cluster && !address->cluster) {
+    // `cluster: true` on a redis:// URL: that host is the one seed.
+    if (address->is_unix || address->via_sentinel()) {
+      return core::fail(core::Errc::manifest,
+                        context
+                            + ": cluster: true needs a redis://, rediss:// or "
+                              "redis+cluster:// URL");
+    }
+    if (address->db != 0) {
+      return core::fail(core::Errc::manifest, context + ": a cluster has only database 0");
+    }
+    address->hosts = {HostPort{address->host, address->port}};
+    address->cluster = true;
+  }
   std::unique_ptr<Dialer> dialer(new Dialer(options, std::move(*address)));
+  if (dialer->m_address.cluster) {
+    dialer->m_cluster = std::make_unique<ClusterTopology>(*dialer, dialer->m_address.hosts);
+  }
   if (dialer->m_address.tls) {
     core::Result<std::shared_ptr<const TlsClient>> tls = make_tls(options.tls);
     if (!tls) {
@@ -201,8 +218,32 @@ Dialer::open_node(const RedisAddress& address, const TlsClient* tls) const
 }
 
 core::Result<Link>
+Dialer::dial_node(const HostPort& node) const
+{
+  RedisAddress address = m_address;
+  address.host = node.host;
+  address.port = node.port;
+  address.db = 0;
+  return open_node(address, m_tls.get());
+}
+
+core::Result<Link>
 Dialer::dial() const
 {
+  if (m_cluster) {
+    // Any master: what is asked of a cluster as a whole (a first check, a probe) any node
+    // answers for its own part.
+    CW_TRY(m_cluster->refresh(false));
+    std::string why;
+    for (const HostPort& master : m_cluster->map()->masters) {
+      core::Result<Link> link = dial_node(master);
+      if (link) {
+        return link;
+      }
+      why += (why.empty() ? "" : "; ") + node_address(master) + ": " + link.error().message;
+    }
+    return core::fail(core::Errc::target_unreachable, "no cluster master reachable (" + why + ")");
+  }
   if (!m_address.via_sentinel()) {
     return open_node(m_address, m_tls.get());
   }
@@ -219,7 +260,7 @@ Dialer::ask_sentinels() const
   std::vector<Vote> votes;
   std::vector<std::string> unreachable;
   std::string unknown; // a sentinel that answered but does not monitor the master
-  for (const HostPort& sentinel : m_address.sentinels) {
+  for (const HostPort& sentinel : m_address.hosts) {
     RedisAddress address;
     address.host = sentinel.host;
     address.port = sentinel.port;
@@ -380,6 +421,10 @@ Dialer::facts() const
     facts.tls_verify = m_tls->verifies();
   }
   facts.via_sentinel = m_address.via_sentinel();
+  if (m_cluster) {
+    facts.cluster = true;
+    facts.nodes = m_cluster->facts();
+  }
   std::lock_guard<std::mutex> lock(m_mutex);
   facts.masters = m_masters;
   return facts;

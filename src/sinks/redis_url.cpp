@@ -122,20 +122,29 @@ parse_db(std::string_view text, RedisAddress& address, bool required = false)
   return {};
 }
 
+// `host1:port,host2:port` into address.hosts, `default_port` where none is given.
+core::Result<void>
+parse_host_list(std::string_view hosts, int default_port, RedisAddress& address)
+{
+  for (std::size_t begin = 0; begin <= hosts.size();) {
+    const std::size_t comma = std::min(hosts.find(',', begin), hosts.size());
+    HostPort host{"", default_port};
+    CW_TRY(parse_host_port(hosts.substr(begin, comma - begin), host.host, host.port));
+    address.hosts.push_back(std::move(host));
+    begin = comma + 1;
+  }
+  address.host.clear(); // the node to write to is found through these
+  address.port = 0;
+  return {};
+}
+
 // `host1:26379,host2:26379/MASTER[/db]` (after the credentials).
 core::Result<void>
 parse_sentinel_rest(std::string_view rest, RedisAddress& address)
 {
   const std::size_t slash = rest.find('/');
-  const std::string_view hosts = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  for (std::size_t begin = 0; begin <= hosts.size();) {
-    const std::size_t comma = std::min(hosts.find(',', begin), hosts.size());
-    HostPort sentinel{"", k_default_sentinel_port};
-    CW_TRY(parse_host_port(hosts.substr(begin, comma - begin), sentinel.host, sentinel.port));
-    address.sentinels.push_back(std::move(sentinel));
-    begin = comma + 1;
-  }
+  CW_TRY(parse_host_list(rest.substr(0, slash), k_default_sentinel_port, address));
   const std::size_t db_slash = path.find('/');
   address.master_name = percent_decode(path.substr(0, db_slash));
   if (address.master_name.empty()) {
@@ -146,8 +155,20 @@ parse_sentinel_rest(std::string_view rest, RedisAddress& address)
   if (db_slash != std::string_view::npos) {
     CW_TRY(parse_db(path.substr(db_slash + 1), address));
   }
-  address.host.clear(); // the master's address is the sentinels' to give
-  address.port = 0;
+  return {};
+}
+
+// `host1:6379,host2:6379[/0]` (after the credentials).
+core::Result<void>
+parse_cluster_rest(std::string_view rest, RedisAddress& address)
+{
+  const std::size_t slash = rest.find('/');
+  CW_TRY(parse_host_list(rest.substr(0, slash), 6379, address));
+  CW_TRY(parse_db(slash == std::string_view::npos ? "" : rest.substr(slash + 1), address));
+  if (address.db != 0) {
+    return core::fail(core::Errc::manifest, "a cluster has only database 0");
+  }
+  address.cluster = true;
   return {};
 }
 
@@ -200,13 +221,15 @@ parse_redis_url(std::string_view url)
     return address;
   }
   if (scheme == "redis+cluster" || scheme == "rediss+cluster") {
-    return core::fail(core::Errc::manifest,
-                      "Redis Cluster URLs (" + std::string(scheme) + "://) are not supported yet");
+    address.tls = scheme == "rediss+cluster";
+    take_credentials(rest, address);
+    CW_TRY(parse_cluster_rest(rest, address));
+    return address;
   }
   return core::fail(core::Errc::manifest,
                     "unsupported scheme \"" + std::string(scheme)
                         + "\" (expected redis://, rediss://, redis+sentinel://, "
-                          "rediss+sentinel:// or unix://)");
+                          "rediss+sentinel://, redis+cluster://, rediss+cluster:// or unix://)");
 }
 
 std::string

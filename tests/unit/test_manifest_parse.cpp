@@ -858,7 +858,8 @@ TEST_SUITE("manifest::parse")
                        "targets: {main: {url: \"http://user:pw@h:1\"}}\n"
                        "groups: []\n")
           == "2:23: targets.main.url: unsupported scheme \"http\" (expected redis://, rediss://, "
-             "redis+sentinel://, rediss+sentinel:// or unix://)");
+             "redis+sentinel://, rediss+sentinel://, redis+cluster://, rediss+cluster:// or "
+             "unix://)");
   }
 
   TEST_CASE("a TLS target reads its tls block; relative files resolve against the manifest")
@@ -945,7 +946,8 @@ TEST_SUITE("manifest::parse")
                      "groups: []\n");
     REQUIRE(problems.size() == 2);
     CHECK(problems[0]
-          == "3:30: targets.main.tls: TLS settings need a rediss:// (or rediss+sentinel://) URL");
+          == "3:30: targets.main.tls: TLS settings need a rediss:// (or rediss+sentinel://, "
+             "rediss+cluster://) URL");
     CHECK(problems[1]
           == "3:52: targets.main.sentinel: sentinel settings need a redis+sentinel:// URL");
   }

@@ -555,36 +555,18 @@ TEST_SUITE("plan::plan")
     CHECK(plan_ok(manifest).groups.size() == 2);
   }
 
-  TEST_CASE("a cluster target is not supported yet, at the target, reported once")
+  TEST_CASE("a cluster target plans like any other")
   {
     GroupSpec first = group("first");
     first.targets = {"main", "eu"};
-    GroupSpec second = group("second");
-    second.targets = {"eu"};
-    Manifest manifest = manifest_with({first, second});
+    Manifest manifest = manifest_with({first});
     TargetSpec eu = target("eu", Location{4, 3});
     eu.cluster = true;
     manifest.targets.push_back(eu);
-    CHECK(problems(manifest)
-          == Strings{"m.yaml:4:3: target \"eu\": cluster targets are not supported yet"});
+    CHECK(plan_ok(manifest).groups.front().targets.size() == 2);
   }
 
-  TEST_CASE("a cluster target no selected group uses is not reported")
-  {
-    GroupSpec uses_eu = group("uses-eu");
-    uses_eu.targets = {"eu"};
-    GroupSpec uses_main = group("uses-main");
-    uses_main.targets = {"main"};
-    Manifest manifest = manifest_with({uses_eu, uses_main});
-    TargetSpec eu = target("eu", Location{4, 3});
-    eu.cluster = true;
-    manifest.targets.push_back(eu);
-    PlanOptions options;
-    options.groups = {"uses-main"};
-    CHECK(group_names(plan_ok(manifest, options)) == Strings{"uses-main"});
-  }
-
-  TEST_CASE("the only unsupported feature of DESIGN's sources and targets is a cluster target")
+  TEST_CASE("DESIGN's sources and targets plan without problems, a cluster target included")
   {
     constexpr std::string_view text = R"(version: 1
 targets:
@@ -617,8 +599,7 @@ groups:
     const auto loaded = cachewarm::manifest::parse_manifest(text, "m.yaml", "/etc/cw", no_env());
     REQUIRE_MESSAGE(loaded.diagnostics.empty(), cachewarm::manifest::to_string(loaded.diagnostics));
     REQUIRE(loaded.manifest.has_value());
-    CHECK(problems(*loaded.manifest)
-          == Strings{"m.yaml:4:3: target \"eu\": cluster targets are not supported yet"});
+    CHECK(plan_ok(*loaded.manifest).groups.size() == 4);
   }
 
   TEST_CASE("a parsed manifest's -g selection plans only the chosen group")

@@ -271,6 +271,25 @@ TEST_SUITE("report::json")
     CHECK(target["failovers"].get<std::uint64_t>() == 1);
   }
 
+  TEST_CASE("a cluster target lists its nodes with their slots, counts and redirections")
+  {
+    Report report = sample_report();
+    CHECK_FALSE(parse(report)["groups"][0]["targets"][0].contains("nodes"));
+    report.groups[0].targets[0].nodes =
+        std::vector<cachewarm::report::NodeReport>{{"127.0.0.1:7000", 5461, 10, 1, 2, 3, 1}};
+    const Json nodes = parse(report)["groups"][0]["targets"][0]["nodes"];
+    REQUIRE(nodes.size() == 1);
+    CHECK(keys_of(nodes[0])
+          == Strings{"address", "slots", "written", "failed", "moved", "ask", "failovers"});
+    CHECK(nodes[0]["address"] == "127.0.0.1:7000");
+    CHECK(nodes[0]["slots"] == 5461);
+    CHECK(nodes[0]["written"] == 10);
+    CHECK(nodes[0]["failed"] == 1);
+    CHECK(nodes[0]["moved"] == 2);
+    CHECK(nodes[0]["ask"] == 3);
+    CHECK(nodes[0]["failovers"] == 1);
+  }
+
   TEST_CASE("a sharded run names its shard after dry_run; an unsharded one has no shard")
   {
     Report report = sample_report();

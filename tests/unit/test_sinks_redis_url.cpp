@@ -235,7 +235,8 @@ TEST_SUITE("sinks::redis_url")
   TEST_CASE("an unknown scheme is an error naming it")
   {
     const std::string expected = " (expected redis://, rediss://, redis+sentinel://, "
-                                 "rediss+sentinel:// or unix://)";
+                                 "rediss+sentinel://, redis+cluster://, rediss+cluster:// or "
+                                 "unix://)";
     CHECK(parse_error("ftp://localhost:6379") == "unsupported scheme \"ftp\"" + expected);
     CHECK(parse_error("http://u:pw@localhost") == "unsupported scheme \"http\"" + expected);
     CHECK(parse_error("REDIS://localhost") == "unsupported scheme \"REDIS\"" + expected);
@@ -264,13 +265,13 @@ TEST_SUITE("sinks::redis_url")
     CHECK(address.db == 4);
     CHECK(address.user == "app");
     CHECK(address.password == "pw");
-    REQUIRE(address.sentinels.size() == 3);
-    CHECK(address.sentinels[0].host == "10.0.0.1");
-    CHECK(address.sentinels[0].port == 26379);
-    CHECK(address.sentinels[1].host == "10.0.0.2");
-    CHECK(address.sentinels[1].port == 26380);
-    CHECK(address.sentinels[2].host == "::1");
-    CHECK(address.sentinels[2].port == 5000);
+    REQUIRE(address.hosts.size() == 3);
+    CHECK(address.hosts[0].host == "10.0.0.1");
+    CHECK(address.hosts[0].port == 26379);
+    CHECK(address.hosts[1].host == "10.0.0.2");
+    CHECK(address.hosts[1].port == 26380);
+    CHECK(address.hosts[2].host == "::1");
+    CHECK(address.hosts[2].port == 5000);
     CHECK(address.host.empty()); // the sentinels say where the master is
   }
 
@@ -293,10 +294,20 @@ TEST_SUITE("sinks::redis_url")
     CHECK(parse_error("redis+sentinel://127.0.0.1/m/x") == "invalid database \"x\"");
   }
 
-  TEST_CASE("cluster URLs are not supported yet")
+  TEST_CASE("redis+cluster:// lists seed nodes (6379 by default); only db 0")
   {
-    CHECK(parse_error("redis+cluster://127.0.0.1:7000")
-          == "Redis Cluster URLs (redis+cluster://) are not supported yet");
+    const RedisAddress address = parse_ok("rediss+cluster://u:pw@10.0.0.1:7000,10.0.0.2/");
+    CHECK(address.cluster);
+    CHECK(address.tls);
+    CHECK_FALSE(address.via_sentinel());
+    REQUIRE(address.hosts.size() == 2);
+    CHECK(address.hosts[0].host == "10.0.0.1");
+    CHECK(address.hosts[0].port == 7000);
+    CHECK(address.hosts[1].port == 6379);
+    CHECK(address.password == "pw");
+    CHECK(parse_ok("redis+cluster://h:7000/0").db == 0);
+    CHECK(parse_error("redis+cluster://h:7000/1") == "a cluster has only database 0");
+    CHECK(parse_error("redis+cluster://h:7000,") == "missing host");
   }
 
   TEST_CASE("text that is not a URL is an error quoting it")

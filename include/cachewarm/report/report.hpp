@@ -67,6 +67,18 @@ struct SentinelReport {
   std::uint64_t failovers = 0;
 };
 
+// A cluster target's node during one group: a master (now, or when the group started), the
+// slots it serves now, and what the group did there.
+struct NodeReport {
+  std::string address; // `127.0.0.1:7000`
+  std::uint64_t slots = 0;
+  std::uint64_t written = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t moved = 0;     // -MOVED redirections it answered
+  std::uint64_t ask = 0;       // -ASK redirections it answered
+  std::uint64_t failovers = 0; // times a replica took its slots over
+};
+
 struct TargetReport {
   std::string name;
   std::uint64_t written = 0;
@@ -76,6 +88,7 @@ struct TargetReport {
   std::optional<ThrottleReport> throttle; // groups with `rate: auto` or `throttle:`
   std::optional<bool> tls_verify;         // TLS targets: `"tls": {"verify": ...}`
   std::optional<SentinelReport> sentinel; // sentinel targets: `"masters"`, `"failovers"`
+  std::optional<std::vector<NodeReport>> nodes; // cluster targets: `"nodes"`
 };
 
 // One group of the plan, as the report shows it (`groups[]`). A group that did not run (not due,

@@ -39,6 +39,8 @@ struct RedisOptions {
   // as written only when that many replicas hold them. 0: no WAIT.
   int replicas_ack = 0;
   std::chrono::milliseconds replicas_ack_timeout{5000};
+  // The manifest's `cluster: true`: a redis:// or rediss:// URL names one seed of a cluster.
+  bool cluster = false;
 };
 
 // A Redis server (directly, over TLS, or the master a set of sentinels names). Errors:

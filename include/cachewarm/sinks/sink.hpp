@@ -71,6 +71,17 @@ public:
   virtual core::Result<TargetStats> stats() = 0;
 };
 
+// A cluster node (a master, now or before) and what was done on it so far.
+struct NodeFacts {
+  std::string address;         // `127.0.0.1:7000`
+  std::uint64_t slots = 0;     // served now
+  std::uint64_t written = 0;   // keys acknowledged
+  std::uint64_t failed = 0;    // keys failed there
+  std::uint64_t moved = 0;     // -MOVED replies it gave
+  std::uint64_t ask = 0;       // -ASK replies it gave
+  std::uint64_t failovers = 0; // times one of its replicas took its slots over
+};
+
 // What a destination says about how it was reached, for the report (a snapshot).
 struct TargetFacts {
   std::optional<bool> tls_verify; // TLS targets: whether certificates are verified
@@ -78,6 +89,8 @@ struct TargetFacts {
   // Sentinel targets: every master connected to so far, in order ("127.0.0.1:6380"); each
   // change of address after the first is a failover.
   std::vector<std::string> masters;
+  bool cluster = false;
+  std::vector<NodeFacts> nodes; // cluster targets, by address
 };
 
 // A destination of warmed entries (a Redis server; later a cluster or an HTTP edge).
