@@ -8,17 +8,30 @@ namespace cachewarm::sinks {
 
 namespace {
 
-// CRC16/XMODEM (polynomial 0x1021, initial 0), bit by bit: keys are short.
+// CRC16/XMODEM (polynomial 0x1021, initial 0) of every byte value, for a byte at a time.
+constexpr std::array<std::uint16_t, 256>
+make_crc16_table()
+{
+  std::array<std::uint16_t, 256> table{};
+  for (std::uint32_t byte = 0; byte < 256; ++byte) {
+    std::uint32_t crc = byte << 8;
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = (crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1;
+    }
+    table[byte] = static_cast<std::uint16_t>(crc & 0xFFFF);
+  }
+  return table;
+}
+
+constexpr std::array<std::uint16_t, 256> k_crc16_table = make_crc16_table();
+
 std::uint16_t
 crc16(std::string_view bytes)
 {
   std::uint16_t crc = 0;
   for (const char c : bytes) {
-    crc = static_cast<std::uint16_t>(crc ^ (static_cast<unsigned char>(c) << 8));
-    for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
-                                : static_cast<std::uint16_t>(crc << 1);
-    }
+    const auto index = static_cast<std::uint8_t>((crc >> 8) ^ static_cast<unsigned char>(c));
+    crc = static_cast<std::uint16_t>((crc << 8) ^ k_crc16_table[index]);
   }
   return crc;
 }

@@ -5,6 +5,7 @@
 #include "cachewarm/sinks/redis_command.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -131,20 +132,31 @@ RedisConnection::route(std::span<const core::Entry> batch,
   }
   const std::shared_ptr<const SlotMap> map = cluster->map();
   std::map<std::string, std::size_t> index; // route -> part
-  for (const std::size_t entry : pending) {
-    HostPort host;
-    if (tracking.asks[entry]) {
-      host = *tracking.asks[entry];
-    } else if (const HostPort* master =
-                   map ? map->master_of(key_slot(batch[entry].key)) : nullptr) {
-      host = *master;
-    } // else: no master serves the slot now: an empty host fails to connect, and is retried
+  auto part_for = [&](const HostPort& host) -> std::size_t {
     const std::string address = host.host.empty() ? std::string("(no master)") : node_address(host);
     const auto [at, added] = index.emplace(address, parts.size());
     if (added) {
       parts.push_back(Part{address, host, {}, nullptr, {}});
     }
-    parts[at->second].entries.push_back(entry);
+    return at->second;
+  };
+  // The common case without a string per key: the part of each master, by its index in the map.
+  std::vector<std::size_t> by_master(map ? map->masters.size() : 0, SIZE_MAX);
+  for (const std::size_t entry : pending) {
+    std::size_t part = 0;
+    if (tracking.asks[entry]) {
+      part = part_for(*tracking.asks[entry]);
+    } else if (const std::int16_t owner = map ? map->owner[key_slot(batch[entry].key)] : -1;
+               owner >= 0) {
+      std::size_t& known = by_master[static_cast<std::size_t>(owner)];
+      if (known == SIZE_MAX) {
+        known = part_for(map->masters[static_cast<std::size_t>(owner)]);
+      }
+      part = known;
+    } else {
+      part = part_for(HostPort{}); // no master serves the slot now: retried after a refresh
+    }
+    parts[part].entries.push_back(entry);
   }
   return parts;
 }
