@@ -3,8 +3,6 @@
 #include "redis_connection.hpp"
 #include "redis_detail.hpp"
 
-#include "cachewarm/core/backoff.hpp"
-#include "cachewarm/core/log.hpp"
 #include "cachewarm/sinks/redis_command.hpp"
 #include "cachewarm/sinks/redis_info.hpp"
 #include "cachewarm/sinks/redis_url.hpp"
@@ -13,14 +11,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstddef>
 #include <memory>
-#include <numeric>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 

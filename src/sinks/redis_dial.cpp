@@ -72,16 +72,9 @@ target_label(const RedisOptions& options, const std::string& description)
 namespace {
 
 std::string
-node_name(const std::string& host, int port)
-{
-  const bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-std::string
 node_name(const RedisAddress& address)
 {
-  return address.is_unix ? address.path : node_name(address.host, address.port);
+  return address.is_unix ? address.path : node_address(HostPort{address.host, address.port});
 }
 
 std::string
@@ -264,7 +257,7 @@ Dialer::ask_sentinels() const
     RedisAddress address;
     address.host = sentinel.host;
     address.port = sentinel.port;
-    const std::string name = node_name(sentinel.host, sentinel.port);
+    const std::string name = node_address(sentinel);
     core::Result<ReplyPtr> reply = [&]() -> core::Result<ReplyPtr> {
       CW_TRY_ASSIGN(
           TransportPtr transport,
@@ -312,14 +305,14 @@ Dialer::ask_sentinels() const
   // left is newer news than the majority of sentinels that have not heard yet.
   std::lock_guard<std::mutex> lock(m_mutex);
   std::stable_sort(votes.begin(), votes.end(), [&](const Vote& a, const Vote& b) {
-    const bool a_left = left_before(node_name(a.node.host, a.node.port));
-    const bool b_left = left_before(node_name(b.node.host, b.node.port));
+    const bool a_left = left_before(node_address(a.node));
+    const bool b_left = left_before(node_address(b.node));
     if (a_left != b_left) {
       return !a_left;
     }
     if (!m_masters.empty()) { // a change is news: try the address we are not on first
-      const bool a_current = node_name(a.node.host, a.node.port) == m_masters.back();
-      const bool b_current = node_name(b.node.host, b.node.port) == m_masters.back();
+      const bool a_current = node_address(a.node) == m_masters.back();
+      const bool b_current = node_address(b.node) == m_masters.back();
       if (a_current != b_current) {
         return !a_current;
       }
@@ -405,9 +398,8 @@ Dialer::master_moved(const std::string& node) const
   if (ask) {
     core::Result<std::vector<HostPort>> candidates = ask_sentinels();
     std::lock_guard<std::mutex> lock(m_mutex);
-    m_named = candidates && !candidates->empty()
-                  ? node_name(candidates->front().host, candidates->front().port)
-                  : std::string();
+    m_named =
+        candidates && !candidates->empty() ? node_address(candidates->front()) : std::string();
   }
   std::lock_guard<std::mutex> lock(m_mutex);
   return !m_named.empty() && m_named != node && !left_before(m_named);
