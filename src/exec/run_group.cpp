@@ -120,6 +120,14 @@ public:
   void stream()
   {
     skip_resumed_rows();
+    if (m_options.shard) {
+      // Other shards' rows are read (sources have no random access) but neither resolved nor
+      // counted; a key's failure is attributed by the label it is reported under. Where the
+      // source can, it drops them itself, before it reads their values.
+      const core::Shard shard = *m_options.shard;
+      m_source_filters =
+          m_group.keys->filter_keys([shard](std::string_view key) { return shard.owns(key); });
+    }
     // The memory pre-flight, before this group writes anything (priority order: what earlier,
     // higher-priority groups wrote is already counted in the targets' used_memory).
     std::optional<MemoryCheck> memory;
@@ -207,16 +215,15 @@ private:
   {
     m_rows.clear();
     m_failures.clear();
+    const std::uint64_t dropped = m_group.keys->dropped();
     core::Result<bool> next = m_group.keys->next(m_plan.batch, m_rows, m_failures);
     if (!next) {
       fail_source(next.error());
       return false;
     }
     m_more = *next;
-    m_rows_read += m_rows.size() + m_failures.size();
-    if (m_options.shard) {
-      // Other shards' keys are read (sources have no random access) but neither resolved nor
-      // counted; a key's failure is attributed by the label it is reported under.
+    m_rows_read += m_rows.size() + m_failures.size() + (m_group.keys->dropped() - dropped);
+    if (m_options.shard && !m_source_filters) {
       const core::Shard& shard = *m_options.shard;
       std::erase_if(m_rows, [&](const core::Row& row) { return !shard.owns(row.key); });
       std::erase_if(m_failures, [&](const core::Failure& f) { return !shard.owns(f.key); });
@@ -305,7 +312,8 @@ private:
   const bool m_row_checkpoints;
   Checkpoint* m_checkpoint;
   const std::uint64_t m_resume_rows;
-  std::uint64_t m_rows_read;
+  std::uint64_t m_rows_read;     // rows the source gave (with those it dropped for the shard)
+  bool m_source_filters = false; // the source drops other shards' rows itself
   std::string m_checkpoint_error;
   AckTracker m_acks;
   WritePolicy m_policy;

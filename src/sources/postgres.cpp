@@ -265,7 +265,7 @@ public:
     return static_cast<std::uint64_t>(std::stoull(PQgetvalue(result.get(), 0, 0)));
   }
 
-  core::Result<bool> next_row(std::vector<std::optional<std::string>>& fields) override
+  core::Result<bool> advance() override
   {
     if (m_page_row == m_page_rows) {
       if (!m_last_page) {
@@ -276,12 +276,13 @@ public:
         return false;
       }
     }
-    const int columns = static_cast<int>(m_columns.size());
-    for (int c = 0; c < columns; ++c) {
-      fields.push_back(cell(*m_page, m_page_row, c, m_bytea[static_cast<std::size_t>(c)]));
-    }
-    ++m_page_row;
+    m_row = m_page_row++;
     return true;
+  }
+
+  std::optional<std::string> column(std::size_t column) const override
+  {
+    return cell(*m_page, m_row, static_cast<int>(column), m_bytea[column]);
   }
 
   // The last page was short and is read: no FETCH is needed to know the cursor is done.
@@ -327,7 +328,8 @@ private:
   std::string m_fetch;
   std::string m_sql;
   PgResult m_page{nullptr, &PQclear};
-  int m_page_row = 0;
+  int m_page_row = 0; // the next row of the page to read
+  int m_row = 0;      // the row advance() moved to
   int m_page_rows = 0;
   bool m_last_page = false;
 };

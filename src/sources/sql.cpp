@@ -3,6 +3,8 @@
 #include "cachewarm/sources/values.hpp"
 
 #include <cstddef>
+#include <functional>
+#include <numeric>
 #include <utility>
 
 namespace cachewarm::sources::detail {
@@ -16,11 +18,33 @@ public:
   QuerySource(std::unique_ptr<RowCursor> cursor, core::BoundTemplate key)
       : m_cursor(std::move(cursor))
       , m_key(std::move(key))
-  {}
+      , m_first_columns(m_cursor->columns().size())
+  {
+    std::iota(m_first_columns.begin(), m_first_columns.end(), std::size_t{0});
+  }
 
   const std::vector<std::string>& fields() const override { return m_cursor->columns(); }
 
   core::Result<std::optional<std::uint64_t>> count() override { return m_cursor->count(); }
+
+  // A row is read in two steps: its key's columns, then, if the filter keeps the key, the rest.
+  bool filter_keys(std::function<bool(std::string_view key)> keep) override
+  {
+    m_keep = std::move(keep);
+    const std::span<const std::size_t> used = m_key.field_indices();
+    std::vector<bool> in_key(m_first_columns.size(), false);
+    for (const std::size_t index : used) {
+      in_key[index] = true;
+    }
+    m_first_columns.clear();
+    m_later_columns.clear();
+    for (std::size_t c = 0; c < in_key.size(); ++c) {
+      (in_key[c] ? m_first_columns : m_later_columns).push_back(c);
+    }
+    return true;
+  }
+
+  std::uint64_t dropped() const override { return m_dropped; }
 
   core::Result<bool>
   next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) override
@@ -29,21 +53,38 @@ public:
       return false;
     }
     const std::size_t columns = m_cursor->columns().size();
-    for (std::size_t n = 0; n < max; ++n) {
-      core::Row row;
-      row.fields.reserve(columns);
-      CW_TRY_ASSIGN(const bool read, spent_on_error(m_cursor->next_row(row.fields)));
+    for (std::size_t n = 0; n < max;) {
+      CW_TRY_ASSIGN(const bool read, spent_on_error(m_cursor->advance()));
       if (!read) {
         m_done = true;
         return false;
       }
-      if (!m_key.render_to(row.key, row.fields)) {
-        failures.push_back(
-            core::Failure{"row " + std::to_string(m_row + 1), "null_key", "a key column is NULL"});
-      } else {
-        rows.push_back(std::move(row));
-      }
       ++m_row;
+      // A dropped row leaves m_next as it was (no value column was read), so it costs no
+      // allocation beyond its key columns.
+      m_next.fields.resize(columns);
+      for (const std::size_t c : m_first_columns) {
+        m_next.fields[c] = m_cursor->column(c);
+      }
+      m_next.key.clear();
+      if (!m_key.render_to(m_next.key, m_next.fields)) {
+        core::Failure failure{"row " + std::to_string(m_row), "null_key", "a key column is NULL"};
+        if (m_keep && !m_keep(failure.key)) {
+          ++m_dropped;
+          continue;
+        }
+        failures.push_back(std::move(failure));
+      } else if (m_keep && !m_keep(m_next.key)) {
+        ++m_dropped;
+        continue;
+      } else {
+        for (const std::size_t c : m_later_columns) {
+          m_next.fields[c] = m_cursor->column(c);
+        }
+        rows.push_back(std::move(m_next));
+        m_next = core::Row{};
+      }
+      ++n;
     }
     CW_TRY_ASSIGN(const bool end, spent_on_error(m_cursor->at_end()));
     if (end) {
@@ -65,7 +106,12 @@ private:
 
   std::unique_ptr<RowCursor> m_cursor;
   core::BoundTemplate m_key;
-  std::uint64_t m_row = 0;
+  std::vector<std::size_t> m_first_columns; // read for every row: all, or the key's (filtered)
+  std::vector<std::size_t> m_later_columns; // read for the rows the filter keeps
+  std::function<bool(std::string_view)> m_keep;
+  core::Row m_next;            // the row being read
+  std::uint64_t m_row = 0;     // rows read
+  std::uint64_t m_dropped = 0; // of them, dropped by m_keep
   bool m_done = false;
 };
 

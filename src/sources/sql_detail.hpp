@@ -28,10 +28,14 @@ public:
   // The result's column names, in order (the rows' field names).
   virtual const std::vector<std::string>& columns() const = 0;
 
-  // Appends the next row's columns to `fields` (empty on entry), NULL as nullopt, binary-safe.
-  // Returns false when no row is left (the driver has then ended what it held, e.g. the
-  // transaction). Errors: Errc::source when the query fails mid-stream; the cursor is then spent.
-  virtual core::Result<bool> next_row(std::vector<std::optional<std::string>>& fields) = 0;
+  // Moves to the next row. Returns false when no row is left (the driver has then ended what it
+  // held, e.g. the transaction). Errors: Errc::source when the query fails mid-stream; the
+  // cursor is then spent.
+  virtual core::Result<bool> advance() = 0;
+
+  // Column `column` (< columns().size()) of the row advance() moved to: NULL as nullopt,
+  // binary-safe. Only the columns asked for are converted and copied.
+  virtual std::optional<std::string> column(std::size_t column) const = 0;
 
   // True when the cursor knows, without another round trip, that no row is left (and has ended
   // what it held, as next_row would); false when it cannot tell yet. Lets a source say

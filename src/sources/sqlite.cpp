@@ -104,7 +104,7 @@ public:
     return static_cast<std::uint64_t>(sqlite3_column_int64(counting->get(), 0));
   }
 
-  core::Result<bool> next_row(std::vector<std::optional<std::string>>& fields) override
+  core::Result<bool> advance() override
   {
     const int rc = sqlite3_step(m_statement.get());
     if (rc == SQLITE_DONE) {
@@ -114,11 +114,13 @@ public:
       return core::fail(core::Errc::source,
                         std::string("sqlite query failed: ") + sqlite3_errmsg(m_database.get()));
     }
-    const int columns = static_cast<int>(m_columns.size());
-    for (int c = 0; c < columns; ++c) {
-      fields.push_back(column_value(*m_statement, c));
-    }
     return true;
+  }
+
+  // SQLite decodes a column only when it is asked for.
+  std::optional<std::string> column(std::size_t column) const override
+  {
+    return column_value(*m_statement, static_cast<int>(column));
   }
 
 private:

@@ -4,20 +4,33 @@
 # in the shard fmix64(FNV-1a-64(key)) mod N (checked against a Python model of that hash);
 # `--shard auto/N` reads JOB_COMPLETION_INDEX; a shard is deterministic; bad values exit 2 with a
 # `--shard` error; the run lock is per shard (two shards of one manifest run at once, the same
-# shard twice exits 75); and --resume keeps a state file per shard (state.shard-I-of-N.json).
+# shard twice exits 75); and --resume keeps a state file per shard (state.shard-I-of-N.json) and
+# resumes an SQL query whose other shards' rows the source dropped itself.
 source "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || fail "python3 is not installed (scripts/deps.sh installs it)"
 start_redis
 
-# Two groups, 2000 keys: a pattern (700 x 2) and a key list of 600 lines.
+# Three groups, 2600 keys: a pattern (700 x 2), a key list of 600 lines and an SQLite query of
+# 600 rows (whose source drops other shards' rows itself, after reading their key column only).
 seq 1 600 | sed 's/^/user:/' >"$T/users.txt"
+make_db "$T/items.db" <<'SQL'
+CREATE TABLE items(name TEXT, id INTEGER PRIMARY KEY);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 600)
+INSERT INTO items(name, id) SELECT 'item-' || x, x FROM c;
+SQL
 cat >"$T/m.yaml" <<EOF
 version: 1
 targets:
   main: {url: "redis://127.0.0.1:${REDIS_PORT}/\${CW_SHARD_DB:-0}"}
+sources:
+  db: {sqlite: items.db}
 defaults: {batch: 100, concurrency: 4}
 groups:
+  - name: items
+    query: {source: db, sql: "SELECT name, id FROM items"}
+    key: "item:{id}"
+    value: {column: name}
   - name: pages
     pattern: "page:{id}:{lang}"
     with: {id: "1..700", lang: [en, de]}
@@ -26,7 +39,7 @@ groups:
     keys_from: {file: users.txt}
     value: {text: "u-{line}"}
 EOF
-keys=2000
+keys=2600
 shards=4
 
 # set_calls: how many SET commands the server executed since the last CONFIG RESETSTAT.
@@ -48,6 +61,7 @@ expect_eq "$whole_db" "$keys" "DBSIZE after the unsharded run"
 expect_eq "$(set_calls)" "$keys" "SET calls of the unsharded run (one per key)"
 pages_planned=$(jget "$r" '.groups[] | select(.name == "pages") | .planned')
 users_planned=$(jget "$r" '.groups[] | select(.name == "users") | .planned')
+expect_json "$r" '.groups[] | select(.name == "items") | .planned' 600
 scan_keys >"$T/whole.keys"
 
 rcli flushall >/dev/null
@@ -72,7 +86,7 @@ expect_eq "$(set_calls)" "$keys" "SET calls of the 4 shards (every key written e
 scan_keys >"$T/sharded.keys"
 cmp -s "$T/whole.keys" "$T/sharded.keys" ||
   fail "the shards wrote other keys than the unsharded run: $(diff "$T/whole.keys" "$T/sharded.keys" | head -5)"
-sum_planned=0 sum_written=0 sum_pages=0 sum_users=0
+sum_planned=0 sum_written=0 sum_pages=0 sum_users=0 sum_items=0
 for ((i = 0; i < shards; i++)); do
   r=$T/shard$i.json
   expect_json "$r" .status ok
@@ -89,11 +103,14 @@ for ((i = 0; i < shards; i++)); do
   sum_written=$((sum_written + $(jget "$r" .totals.written)))
   sum_pages=$((sum_pages + $(jget "$r" '.groups[] | select(.name == "pages") | .planned')))
   sum_users=$((sum_users + $(jget "$r" '.groups[] | select(.name == "users") | .planned')))
+  sum_items=$((sum_items + $(jget "$r" '.groups[] | select(.name == "items") | .planned')))
 done
 expect_eq "$sum_planned" "$whole_planned" "the shards' planned add up to the unsharded planned"
 expect_eq "$sum_written" "$(dbsize)" "the shards' written add up to DBSIZE (no key in two shards)"
 expect_eq "$sum_pages" "$pages_planned" "group pages: the shards' planned add up"
 expect_eq "$sum_users" "$users_planned" "group users: the shards' planned add up"
+expect_eq "$sum_items" 600 "group items: the shards' planned add up"
+expect_eq "$(rcli get item:17)" "item-17" "an SQL row's value column is read for the shard's keys"
 
 # Which keys: each shard alone into its own database (1..4), checked against the spec's hash,
 # shard(key) = fmix64(FNV-1a-64(key)) mod N.
@@ -236,8 +253,32 @@ expect_eq "$rc" 0 "the first run of shard 1/4 completes"
 expect_eq "$(dbsize)" "$(jget "$T/holder.json" .totals.written)" "only the first run of shard 1/4 wrote"
 
 # --- (f) --resume keeps one state file per shard -------------------------------------------------
+# Group big is an ordered SQLite query: the resumed shard skips exactly the rows read before,
+# counting those of other shards that the source dropped (too few would rewrite keys, too many
+# would lose them).
 rcli flushall >/dev/null
-resume_manifest "$T/r.yaml" 8000
+make_db "$T/big.db" <<'SQL'
+CREATE TABLE big(n INTEGER PRIMARY KEY);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8000)
+INSERT INTO big(n) SELECT x FROM c;
+SQL
+cat >"$T/r.yaml" <<EOF
+version: 1
+targets:
+  main: {url: "$(redis_url)"}
+sources:
+  db: {sqlite: big.db}
+groups:
+  - name: first
+    keys: [first:a, first:b]
+    value: {text: "done"}
+  - name: big
+    query: {source: db, sql: "SELECT n FROM big ORDER BY n"}
+    key: "big:{n}"
+    value: {text: "v{n}"}
+    rate: 5000/s
+    batch: 100
+EOF
 expect_exit 0 cw run "$T/r.yaml" --dry-run --shard 1/4 --progress never
 shard_keys=$(jget "$T/out.json" .totals.planned)
 expect_ge "$shard_keys" 1500 "shard 1/4 of r.yaml"
@@ -276,8 +317,11 @@ r=$T/out.json
 expect_json "$r" .status ok
 expect_json "$r" .shard.index 1
 expect_json "$r" .totals.failed 0
-expect_contains "$(jget "$r" '.groups[] | select(.name == "big") | .reason')" "resumed after" \
-  "shard 1's group big resumes"
+reason=$(jget "$r" '.groups[] | select(.name == "big") | .reason')
+expect_contains "$reason" "resumed after" "shard 1's group big resumes"
+# The rows skipped are all the rows read, about 4 for every key shard 1 wrote before.
+skipped_rows=$(sed -n 's/.*resumed after \([0-9]*\) rows.*/\1/p' <<<"$reason")
+expect_ge "$skipped_rows" $((written_before * 2)) "rows skipped on resume (shard 1 wrote $written_before)"
 [[ ! -e "$T/state.shard-1-of-4.json" ]] || fail "the completed shard 1 kept its state file"
 [[ ! -e "$T/state.json" ]] || fail "state.json appeared"
 expect_eq "$(dbsize)" $((shard_keys + shard2)) "every key of shards 1 and 2 is present"

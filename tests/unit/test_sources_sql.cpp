@@ -38,7 +38,7 @@ using namespace cachewarm::test;
 namespace {
 
 // Rows from memory; `knows_end` makes at_end() report the end once every row was read; a row
-// index in `fail_at` fails instead of being read.
+// index in `fail_at` fails instead of being read. Records which columns were asked for.
 struct FakeCursor final : RowCursor {
   Strings names{"id", "name"};
   std::vector<Fields> rows;
@@ -46,10 +46,11 @@ struct FakeCursor final : RowCursor {
   std::optional<std::size_t> fail_at;
   std::size_t read = 0;
   int calls_after_end = 0;
+  mutable std::vector<std::size_t> columns_read;
 
   const std::vector<std::string>& columns() const override { return names; }
 
-  Result<bool> next_row(Fields& fields) override
+  Result<bool> advance() override
   {
     if (fail_at == read) {
       return cachewarm::core::fail(Errc::source, "boom");
@@ -58,8 +59,14 @@ struct FakeCursor final : RowCursor {
       ++calls_after_end;
       return false;
     }
-    fields = rows[read++];
+    ++read;
     return true;
+  }
+
+  std::optional<std::string> column(std::size_t column) const override
+  {
+    columns_read.push_back(column);
+    return rows[read - 1][column];
   }
 
   Result<bool> at_end() override { return knows_end && read == rows.size(); }
@@ -158,6 +165,34 @@ TEST_SUITE("sources::sql")
     CHECK(failures[0].key == "row 2");
     CHECK(failures[0].kind == "null_key");
     CHECK(failures[0].message == "a key column is NULL");
+  }
+
+  TEST_CASE("a key filter drops rows reading only their key columns, outside of max")
+  {
+    auto cursor = std::make_unique<FakeCursor>();
+    cursor->names = {"name", "id"};
+    cursor->rows = {{"a", "1"}, {"b", "2"}, {"c", std::nullopt}, {"d", "4"}, {"e", "5"}};
+    FakeCursor& fake = *cursor;
+    auto source = query(std::move(cursor), "k:{id}");
+    REQUIRE(source->filter_keys(
+        [](std::string_view key) { return key == "k:2" || key == "k:5" || key == "row 3"; }));
+    std::vector<Row> rows;
+    std::vector<Failure> failures;
+    // Two kept rows fill a batch of two: row 2 and row 3's null_key (row 1 is dropped).
+    REQUIRE(more(*source, 2, rows, failures) == true);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].key == "k:2");
+    CHECK(rows[0].fields == Fields{"b", "2"});
+    REQUIRE(failures.size() == 1);
+    CHECK(failures[0].key == "row 3");
+    CHECK(source->dropped() == 1);
+    // Column 0 (name) was read for row 2 only, after its key (column 1) was kept.
+    CHECK(fake.columns_read == std::vector<std::size_t>{1, 1, 0, 1});
+    REQUIRE(more(*source, 2, rows, failures) == false);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[1].key == "k:5");
+    CHECK(rows[1].fields == Fields{"e", "5"});
+    CHECK(source->dropped() == 2);
   }
 
   TEST_CASE("a cursor that knows its end ends the stream with the last partial batch")

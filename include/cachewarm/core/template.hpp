@@ -35,6 +35,9 @@ public:
   // True if the template has no variables (rendering always gives the same text).
   bool is_constant() const { return m_indices.empty(); }
 
+  // The indices into `fields` that rendering reads, in order of appearance (may repeat).
+  std::span<const std::size_t> field_indices() const { return m_indices; }
+
 private:
   friend class Template;
   // m_literals.size() == m_indices.size() + 1; output is lit0 var0 lit1 var1 ... litN.

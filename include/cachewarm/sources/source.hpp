@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,6 +37,21 @@ public:
   // Errors: Errc::source when the underlying query or read fails mid-stream (read no further).
   virtual core::Result<bool>
   next(std::size_t max, std::vector<core::Row>& rows, std::vector<core::Failure>& failures) = 0;
+
+  // Asks the source to drop, as it reads them, the rows whose key `keep` rejects, where it can
+  // do that more cheaply than its caller (an SQL source converts only a dropped row's key
+  // columns). Dropped rows do not count toward next()'s `max` (a batch still holds up to `max`
+  // kept rows) and are counted by dropped(). A row whose key cannot be formed is kept or
+  // dropped by its failure's label ("row N"). Returns false when the source does not filter:
+  // the caller filters what next() returns. Set before the first next() that should filter.
+  virtual bool filter_keys(std::function<bool(std::string_view key)> keep)
+  {
+    (void)keep;
+    return false;
+  }
+
+  // The rows filter_keys() made the source drop so far.
+  virtual std::uint64_t dropped() const { return 0; }
 
   // The total number of rows when known in advance (for progress), else nullopt.
   virtual std::optional<std::uint64_t> size_hint() const { return std::nullopt; }
