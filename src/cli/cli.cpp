@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "predict_commands.hpp"
 #include "progress_line.hpp"
 
 #include "cachewarm/core/log.hpp"
@@ -566,6 +567,11 @@ run_cli(int argc, char** argv)
   CLI::App* validate = add_manifest_command(
       app, "validate", "Check a manifest and list every problem (file:line:column)", validate_path);
 
+  PredictArgs predict_args;
+  CLI::App* predict_command = add_predict_command(app, predict_args);
+  EvaluateArgs evaluate_args;
+  CLI::App* evaluate_command = add_evaluate_command(app, evaluate_args);
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   // libcurl's global state must be set up before any thread exists.
@@ -607,6 +613,12 @@ run_cli(int argc, char** argv)
     }
     cron_args.window = *window;
     return command_cron(cron_args);
+  }
+  if (predict_command->parsed()) {
+    return command_predict(predict_args);
+  }
+  if (evaluate_command->parsed()) {
+    return command_evaluate(evaluate_args);
   }
   if (version->parsed()) {
     std::printf("cachewarm %s\n", CACHEWARM_VERSION);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `version`, `--version` and `--help` exit 0; usage errors exit 2; and every long option that
-# `cachewarm run --help` lists is documented in man/cachewarm.1.
+# `cachewarm run --help`, `predict --help` and `evaluate --help` list is documented in
+# man/cachewarm.1.
 source "$(dirname "$0")/lib.sh"
 
 project_version=$(sed -n 's/^project(cachewarm VERSION \([0-9.]*\).*/\1/p' "$CACHEWARM_SOURCE_DIR/CMakeLists.txt")
@@ -38,6 +39,15 @@ for opt in $(grep -oE -- '--[a-z][a-z0-9-]+' "$T/run-help.txt" | sort -u); do
   [[ "$man_text" == *"$opt"* ]] || missing+=("$opt")
 done
 ((${#missing[@]} == 0)) || fail "long options of 'run --help' missing from man/cachewarm.1: ${missing[*]}"
+# ... and so is every long option of `predict --help` and `evaluate --help`.
+for command in predict evaluate; do
+  expect_exit 0 cw "$command" --help
+  for opt in $(cat "$T/out.json" "$T/err.txt" | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+    [[ "$opt" == --help ]] && continue
+    [[ "$man_text" == *"$opt"* ]] || missing+=("$command $opt")
+  done
+done
+((${#missing[@]} == 0)) || fail "long options missing from man/cachewarm.1: ${missing[*]}"
 if command -v groff >/dev/null; then
   groff -man -z -wall "$man" 2>"$T/groff.txt" || true
   [[ -s "$T/groff.txt" ]] && fail "groff -man -z -wall warns: $(cat "$T/groff.txt")"
