@@ -12,6 +12,7 @@
 #include "cachewarm/predict/access_log.hpp"
 #include "cachewarm/predict/evaluate.hpp"
 #include "cachewarm/predict/model.hpp"
+#include "cachewarm/predict/predict.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -66,7 +67,7 @@ parse_status_classes(const std::vector<std::string>& words)
 std::string
 with_rule_location(std::string message,
                    const std::string& file,
-                   const std::vector<manifest::KeyRuleText>& rules)
+                   const std::vector<manifest::AccessLogRule>& rules)
 {
   if (message.rfind("rule ", 0) != 0) {
     return message;
@@ -112,7 +113,7 @@ open_log(const LogArgs& args)
     return fail_with(classes.error());
   }
   spec.status_classes = *classes;
-  std::vector<manifest::KeyRuleText> rules;
+  std::vector<manifest::AccessLogRule> rules;
   if (!args.rules.empty()) {
     manifest::KeyRulesLoad loaded = manifest::load_key_rules(args.rules);
     if (!loaded.rules) {
@@ -121,7 +122,7 @@ open_log(const LogArgs& args)
       return k_exit_usage;
     }
     rules = std::move(*loaded.rules);
-    for (const manifest::KeyRuleText& rule : rules) {
+    for (const manifest::AccessLogRule& rule : rules) {
       spec.rules.push_back(predict::KeyRule{rule.match, rule.key, rule.field});
     }
   }
@@ -217,63 +218,37 @@ command_predict(const PredictArgs& args)
     }
     at = static_cast<double>(instant->time_since_epoch().count()) / 1000.0;
   }
-  const std::size_t wanted = args.cover ? args.max_keys : args.top;
-  predict::ModelOptions options;
+  predict::PredictOptions options;
   options.window_s = log.window_s;
   options.capacity = args.log.capacity;
-  options.tops = {wanted};
-  predict::Model model(options);
-  predict::Request request;
-  std::uint64_t after_at = 0;
-  for (;;) {
-    core::Result<bool> more = log.reader->next(request);
-    if (!more) {
-      return fail_with(more.error());
-    }
-    if (!*more) {
-      break;
-    }
-    if (at && request.time >= *at) {
-      ++after_at; // the future, as seen from --at
-      continue;
-    }
-    model.add(request.time, request.key, request.client);
+  options.top = args.top;
+  options.cover = args.cover;
+  options.max_keys = args.max_keys;
+  options.at = at;
+  core::Result<predict::Prediction> predicted = predict::predict_keys(*log.reader, options);
+  if (!predicted) {
+    return fail_with(predicted.error());
   }
-  log_counts(log.reader->counts());
-  if (after_at > 0) {
+  const predict::Prediction& prediction = *predicted;
+  const std::vector<predict::ScoredKey>& keys = prediction.keys;
+  const double expected = prediction.expected_cover;
+  const predict::Weights& weights = prediction.weights;
+  log_counts(prediction.log);
+  if (prediction.left_out > 0) {
     core::log(core::LogLevel::info,
-              std::to_string(after_at) + " requests at or after --at left out");
+              std::to_string(prediction.left_out) + " requests at or after --at left out");
   }
-  if (at) {
-    model.close_until(*at);
-  }
-  std::vector<predict::ScoredKey> keys = model.predict(wanted);
   if (keys.empty()) {
     core::log(core::LogLevel::warning,
               at ? "no keys predicted: the log has no requests before --at"
                  : "no keys predicted: the log has no requests");
+  } else if (args.cover && expected < *args.cover) {
+    core::log(core::LogLevel::warning,
+              "the model expects these " + std::to_string(keys.size()) + " keys to cover "
+                  + percent(expected)
+                  + "% of requests, short of --cover (raise --max-keys, or the log's new keys "
+                    "cannot be predicted)");
   }
-  double expected = 0;
-  if (args.cover) {
-    std::size_t n = 0;
-    while (n < keys.size() && expected < *args.cover) {
-      expected += keys[n++].score;
-    }
-    keys.resize(n);
-    if (expected < *args.cover) {
-      core::log(core::LogLevel::warning,
-                "the model expects these " + std::to_string(keys.size()) + " keys to cover "
-                    + percent(expected)
-                    + "% of requests, short of --cover (raise --max-keys, or the log's new keys "
-                      "cannot be predicted)");
-    }
-  } else {
-    for (const predict::ScoredKey& key : keys) {
-      expected += key.score;
-    }
-  }
-  const predict::Weights weights = model.weights(wanted);
-  const std::vector<predict::CandidateScore> backtest = model.backtest(wanted);
   if (args.output == "json") {
     nlohmann::json list = nlohmann::json::array();
     for (const predict::ScoredKey& key : keys) {
@@ -283,18 +258,16 @@ command_predict(const PredictArgs& args)
     for (const auto& [name, weight] : weights.features) {
       features[name] = weight;
     }
-    nlohmann::json document = {
-        {"keys", list},
-        {"expected_cover", expected},
-        {"window_seconds", log.window_s},
-        {"model",
-         {{"candidate", weights.candidate},
-          {"features", features},
-          {"backtest_windows", model.pairs()},
-          {"backtest_cover",
-           backtest.empty() || model.pairs() == 0 ? 0.0 : backtest.front().cover}}},
-        {"log", counts_json(log.reader->counts())},
-        {"left_out_after_at", after_at}};
+    nlohmann::json document = {{"keys", list},
+                               {"expected_cover", expected},
+                               {"window_seconds", log.window_s},
+                               {"model",
+                                {{"candidate", weights.candidate},
+                                 {"features", features},
+                                 {"backtest_windows", prediction.pairs},
+                                 {"backtest_cover", prediction.backtest_cover}}},
+                               {"log", counts_json(prediction.log)},
+                               {"left_out_after_at", prediction.left_out}};
     if (args.cover) {
       document["cover"] = *args.cover;
     } else {
@@ -310,7 +283,7 @@ command_predict(const PredictArgs& args)
   core::log(core::LogLevel::info,
             std::to_string(keys.size()) + " keys, expected to cover " + percent(expected)
                 + "% of the next window's requests (model " + weights.candidate + ", backtested on "
-                + std::to_string(model.pairs()) + " window pairs)");
+                + std::to_string(prediction.pairs) + " window pairs)");
   return print(text);
 }
 

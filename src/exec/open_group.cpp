@@ -1,8 +1,11 @@
 #include "cachewarm/exec/open_group.hpp"
 
 #include "cachewarm/core/assert.hpp"
+#include "cachewarm/core/log.hpp"
 #include "cachewarm/core/template.hpp"
 #include "cachewarm/manifest/diagnostic.hpp"
+#include "cachewarm/predict/access_log.hpp"
+#include "cachewarm/predict/predict.hpp"
 #include "cachewarm/sinks/redis.hpp"
 #include "cachewarm/sources/generated.hpp"
 #include "cachewarm/sources/http.hpp"
@@ -68,6 +71,63 @@ named_source(const manifest::Manifest& manifest, const std::string& name)
   return *source;
 }
 
+// The keys `log` predicts (cachewarm predict with the same settings), best first. Errors:
+// Errc::source when a log cannot be read (naming it), Errc::manifest for a template, rule or
+// field the log format does not allow.
+core::Result<std::vector<std::string>>
+predict_from_logs(const manifest::AccessLogSpec& log)
+{
+  predict::LogSpec spec;
+  CW_TRY_ASSIGN(spec.format, predict::parse_log_format(log.format));
+  spec.header = log.header;
+  spec.time_field = log.time_field;
+  if (!log.time_unit.empty()) {
+    CW_TRY_ASSIGN(spec.time_unit, predict::parse_time_unit(log.time_unit));
+  }
+  spec.key = log.key.empty() && log.rules.empty() ? "{path}" : log.key;
+  for (const manifest::AccessLogRule& rule : log.rules) {
+    spec.rules.push_back(predict::KeyRule{rule.match, rule.key, rule.field});
+  }
+  spec.client = log.client;
+  spec.status_classes = log.status_classes;
+  spec.methods = log.methods;
+  spec.path_regex = log.path;
+  auto classify = [](core::Error error) {
+    // A log that cannot be read is a source failure (exit 3); a spec the reader refuses is the
+    // manifest's fault (exit 2).
+    error.code = error.code == core::Errc::io ? core::Errc::source : core::Errc::manifest;
+    error.message = "access_log: " + error.message;
+    return error;
+  };
+  core::Result<std::unique_ptr<predict::LogReader>> reader =
+      predict::LogReader::open(std::move(spec), log.files);
+  if (!reader) {
+    return tl::unexpected(classify(reader.error()));
+  }
+  predict::PredictOptions options;
+  options.window_s = static_cast<double>(log.window.count()) / 1000.0;
+  options.capacity = log.capacity;
+  options.top = log.top;
+  options.cover = log.cover;
+  options.max_keys = log.max_keys;
+  core::Result<predict::Prediction> prediction = predict::predict_keys(**reader, options);
+  if (!prediction) {
+    return tl::unexpected(classify(prediction.error()));
+  }
+  const predict::SkipCounts& counts = prediction->log;
+  core::log(core::LogLevel::info,
+            "access_log: " + std::to_string(counts.requests) + " requests of "
+                + std::to_string(counts.lines) + " lines predict "
+                + std::to_string(prediction->keys.size()) + " keys (model "
+                + prediction->weights.candidate + ")");
+  std::vector<std::string> keys;
+  keys.reserve(prediction->keys.size());
+  for (predict::ScoredKey& key : prediction->keys) {
+    keys.push_back(std::move(key.key));
+  }
+  return keys;
+}
+
 // The group's key source (keys, pattern, query or keys_from), opened.
 core::Result<std::unique_ptr<sources::KeySource>>
 open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& group)
@@ -105,6 +165,10 @@ open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& g
   }
   CW_ASSERT(group.keys_from.has_value());
   const manifest::KeysFromSpec& from = *group.keys_from;
+  if (from.access_log) {
+    CW_TRY_ASSIGN(std::vector<std::string> keys, predict_from_logs(*from.access_log));
+    return sources::make_value_keys(std::move(keys), "key", group.key);
+  }
   sources::KeyListOptions options;
   options.format = key_list_format(from.format);
   options.field = from.field;

@@ -1,6 +1,6 @@
 #include "cachewarm/manifest/key_rules.hpp"
 
-#include "yaml_reader_detail.hpp"
+#include "parse_detail.hpp"
 
 #include <array>
 #include <cctype>
@@ -11,12 +11,6 @@
 #include <system_error>
 
 namespace cachewarm::manifest {
-
-namespace {
-
-constexpr std::array<std::string_view, 3> k_rule_fields = {"match", "key", "field"};
-
-} // namespace
 
 KeyRulesLoad
 parse_key_rules(std::string_view text, std::string_view file_name)
@@ -34,52 +28,13 @@ parse_key_rules(std::string_view text, std::string_view file_name)
     reader.error(loc.line == 0 ? Location{1, 1} : loc, e.msg);
     return KeyRulesLoad{std::nullopt, reader.take_diagnostics()};
   }
-  if (!root.IsSequence() || root.size() == 0) {
-    reader.error(detail::location_or(root, Location{1, 1}),
-                 "expected a non-empty list of rules ({match: REGEX, key: TEMPLATE}), got "
-                     + detail::describe(root));
-    return KeyRulesLoad{std::nullopt, reader.take_diagnostics()};
-  }
-  std::vector<KeyRuleText> rules;
-  for (std::size_t i = 0; i < root.size(); ++i) {
-    const YAML::Node node = root[i];
-    const std::string path = "rules" + detail::one_based(i);
-    const Location loc = detail::location_or(node, Location{1, 1});
-    if (!reader.expect_mapping(node, loc, path, "a mapping {match: REGEX, key: TEMPLATE}")) {
-      continue;
-    }
-    const detail::Fields fields = reader.read_fields(node, k_rule_fields, "in " + path);
-    KeyRuleText rule{{}, {}, {}, loc};
-    bool complete = true;
-    for (const std::string_view name : {std::string_view("match"), std::string_view("key")}) {
-      const detail::Entry* entry = fields.find(name);
-      if (entry == nullptr) {
-        reader.error(loc, path + ": missing \"" + std::string(name) + "\"");
-        complete = false;
-        continue;
-      }
-      std::optional<std::string> value =
-          reader.read_nonempty(*entry, path + "." + std::string(name));
-      if (!value) {
-        complete = false;
-        continue;
-      }
-      (name == "match" ? rule.match : rule.key) = std::move(*value);
-    }
-    if (const detail::Entry* field = fields.find("field")) {
-      if (std::optional<std::string> value = reader.read_nonempty(*field, path + ".field")) {
-        rule.field = std::move(*value);
-      }
-    }
-    if (complete) {
-      rules.push_back(std::move(rule));
-    }
-  }
+  std::optional<std::vector<AccessLogRule>> rules =
+      detail::read_access_log_rules(reader, root, Location{1, 1}, "rules");
   std::vector<Diagnostic> diagnostics = reader.take_diagnostics();
-  if (!diagnostics.empty()) {
+  if (!rules || !diagnostics.empty()) {
     return KeyRulesLoad{std::nullopt, std::move(diagnostics)};
   }
-  return KeyRulesLoad{std::move(rules), {}};
+  return KeyRulesLoad{std::move(*rules), {}};
 }
 
 KeyRulesLoad

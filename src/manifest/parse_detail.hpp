@@ -57,6 +57,21 @@ TargetSpec parse_target(YamlReader& reader,
                         const Fields& fields,
                         const std::string& base_dir);
 
+// A non-empty list of `{match: REGEX, key: TEMPLATE, field: TEMPLATE}` rules at `node`
+// (written at `loc`, called `path` in messages); nullopt (reported) when anything is wrong.
+std::optional<std::vector<AccessLogRule>> read_access_log_rules(YamlReader& reader,
+                                                                const YAML::Node& node,
+                                                                Location loc,
+                                                                const std::string& path);
+
+// `keys_from: {access_log: {...}, top | cover [, max_keys]}`: the fields of the keys_from
+// mapping, `path` its name in messages; log paths are resolved against `base_dir`. nullopt
+// (reported) when anything is wrong.
+std::optional<AccessLogSpec> read_access_log(YamlReader& reader,
+                                             const Fields& keys_from,
+                                             const std::string& path,
+                                             const std::string& base_dir);
+
 // What every group is read against: the sections above `groups:`, already read.
 struct GroupContext {
   const DefinedNames& names;

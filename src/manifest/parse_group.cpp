@@ -48,7 +48,8 @@ constexpr std::string_view k_group_fields[] = {"name",
 // The fields that give a group its keys; exactly one must be present.
 constexpr std::string_view k_key_sources[] = {"keys", "pattern", "query", "keys_from"};
 constexpr std::string_view k_query_fields[] = {"source", "sql"};
-constexpr std::string_view k_keys_from_fields[] = {"file", "source", "get", "format", "field"};
+constexpr std::string_view k_keys_from_fields[] = {
+    "file", "source", "get", "format", "field", "access_log", "top", "cover", "max_keys"};
 
 // Of two fields of one mapping, the one written last (where "cannot be combined" points).
 const Entry&
@@ -396,11 +397,37 @@ GroupParser::parse_keys_from(const Entry& entry, const Labels& labels)
           entry.value,
           entry.value_loc,
           path,
-          "a mapping like {file: keys.txt} or {source: api, get: /keys.json}")) {
+          "a mapping like {file: keys.txt}, {source: api, get: /keys.json} or {access_log: {file: "
+          "access.log}, top: 1000}")) {
     return std::nullopt;
   }
   const Fields fields =
       m_reader.read_fields(entry.value, k_keys_from_fields, "in the keys_from of " + labels.who);
+  if (fields.find("access_log") != nullptr) {
+    bool alone = true;
+    for (const char* other : {"file", "source", "get", "format", "field"}) {
+      if (const Entry* found = fields.find(other)) {
+        m_reader.error(found->key_loc,
+                       path + ": " + quote(other) + " cannot be combined with \"access_log\"");
+        alone = false;
+      }
+    }
+    std::optional<AccessLogSpec> log =
+        detail::read_access_log(m_reader, fields, path, m_context.base_dir);
+    if (!alone || !log) {
+      return std::nullopt;
+    }
+    KeysFromSpec spec;
+    spec.loc = entry.value_loc;
+    spec.access_log = std::move(*log);
+    return spec;
+  }
+  for (const char* only : {"top", "cover", "max_keys"}) {
+    if (const Entry* found = fields.find(only)) {
+      m_reader.error(found->key_loc,
+                     path + ": " + quote(only) + " is only allowed with \"access_log\"");
+    }
+  }
   const Entry* file = fields.find("file");
   const Entry* source = fields.find("source");
   const Entry* get = fields.find("get");

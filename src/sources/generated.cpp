@@ -33,6 +33,43 @@ private:
   std::size_t m_next = 0;
 };
 
+class ValueKeys final : public KeySource {
+public:
+  ValueKeys(std::vector<std::string> values,
+            std::string field,
+            std::optional<core::BoundTemplate> key)
+      : m_values(std::move(values))
+      , m_fields{std::move(field)}
+      , m_key(std::move(key))
+  {}
+
+  const std::vector<std::string>& fields() const override { return m_fields; }
+
+  core::Result<bool> next(std::size_t max,
+                          std::vector<core::Row>& rows,
+                          std::vector<core::Failure>& /*failures*/) override
+  {
+    for (std::size_t n = 0; n < max && m_next < m_values.size(); ++n, ++m_next) {
+      core::Row row{{}, {m_values[m_next]}};
+      if (m_key) {
+        m_key->render_to(row.key, row.fields); // the one field is never NULL
+      } else {
+        row.key = m_values[m_next];
+      }
+      rows.push_back(std::move(row));
+    }
+    return m_next < m_values.size();
+  }
+
+  std::optional<std::uint64_t> size_hint() const override { return m_values.size(); }
+
+private:
+  std::vector<std::string> m_values;
+  std::vector<std::string> m_fields;
+  std::optional<core::BoundTemplate> m_key;
+  std::size_t m_next = 0;
+};
+
 class PatternKeys final : public KeySource {
 public:
   PatternKeys(core::BoundTemplate pattern, std::vector<Dimension> dimensions, std::uint64_t total)
@@ -115,6 +152,23 @@ make_pattern_keys(const core::Template& pattern, std::vector<Dimension> dimensio
   }
   CW_TRY_ASSIGN(core::BoundTemplate bound, pattern.bind(names));
   return std::make_unique<PatternKeys>(std::move(bound), std::move(dimensions), total);
+}
+
+core::Result<std::unique_ptr<KeySource>>
+make_value_keys(std::vector<std::string> values,
+                std::string field,
+                const std::optional<core::Template>& key)
+{
+  std::optional<core::BoundTemplate> bound;
+  if (key) {
+    core::Result<core::BoundTemplate> result = key->bind(std::span(&field, 1));
+    if (!result) {
+      return tl::unexpected(
+          core::with_context(result.error(), "key template \"" + key->text() + "\""));
+    }
+    bound = std::move(*result);
+  }
+  return std::make_unique<ValueKeys>(std::move(values), std::move(field), std::move(bound));
 }
 
 } // namespace cachewarm::sources

@@ -4,12 +4,15 @@ source "$(dirname "$0")/lib.sh"
 
 expect_exit 2 cw frobnicate
 expect_contains "$(cat "$T/err.txt")" \
-  'cachewarm: error: unknown command "frobnicate"; commands: run, plan, cron, validate, version' \
+  'cachewarm: error: unknown command "frobnicate"; commands: run, plan, cron, validate, predict, evaluate, version' \
   "names the unknown command and lists the known ones"
 expect_not_contains "$(cat "$T/err.txt")" "A subcommand is required" "no misleading CLI11 message"
 
 expect_exit 2 cw rnu m.yaml
 expect_contains "$(cat "$T/err.txt")" 'unknown command "rnu" (did you mean "run"?)' "suggests run"
+
+expect_exit 2 cw prdict --log x.log
+expect_contains "$(cat "$T/err.txt")" '(did you mean "predict"?)' "suggests predict"
 
 expect_exit 2 cw valdate m.yaml
 expect_contains "$(cat "$T/err.txt")" '(did you mean "validate"?)' "suggests validate"

@@ -1283,6 +1283,100 @@ TEST_SUITE("manifest::parse")
 
   // --- keys_from --------------------------------------------------------------------------
 
+  TEST_CASE("keys_from an access log: every setting read, paths resolved")
+  {
+    const LoadResult result = parse(
+        with_group("  - name: g\n"
+                   "    keys_from:\n"
+                   "      access_log:\n"
+                   "        files: [logs/a.log, /var/log/b.log.gz]\n"
+                   "        format: tsv\n"
+                   "        header: true\n"
+                   "        time_field: ts\n"
+                   "        time_unit: ms\n"
+                   "        rules: [{match: '^/p/(?<id>\\d+)', key: 'p:{id}', field: '{url}'}]\n"
+                   "        client: '{ip}'\n"
+                   "        status: 2xx,3xx\n"
+                   "        methods: [GET]\n"
+                   "        path: '^/p/'\n"
+                   "        window: 10m\n"
+                   "        capacity: 5000\n"
+                   "      cover: 0.9\n"
+                   "      max_keys: 300\n"
+                   "    value: {text: v}\n"));
+    INFO(cachewarm::manifest::to_string(result.diagnostics));
+    REQUIRE(result.manifest.has_value());
+    const GroupSpec& group = result.manifest->groups[0];
+    REQUIRE(group.keys_from.has_value());
+    REQUIRE(group.keys_from->access_log.has_value());
+    const cachewarm::manifest::AccessLogSpec& log = *group.keys_from->access_log;
+    CHECK(log.files == std::vector<std::string>{"/etc/cw/logs/a.log", "/var/log/b.log.gz"});
+    CHECK(log.format == "tsv");
+    CHECK(log.header);
+    CHECK(log.time_field == "ts");
+    CHECK(log.time_unit == "ms");
+    REQUIRE(log.rules.size() == 1);
+    CHECK(log.rules[0].match == "^/p/(?<id>\\d+)");
+    CHECK(log.rules[0].key == "p:{id}");
+    CHECK(log.rules[0].field == "{url}");
+    CHECK(log.client == "{ip}");
+    CHECK(log.status_classes == std::vector<int>{2, 3});
+    CHECK(log.methods == std::vector<std::string>{"GET"});
+    CHECK(log.path == "^/p/");
+    CHECK(log.window == std::chrono::minutes(10));
+    CHECK(log.capacity == 5000);
+    CHECK(log.cover == std::optional<double>(0.9));
+    CHECK(log.max_keys == 300);
+    CHECK(group.keys_from->file.empty());
+  }
+
+  TEST_CASE("keys_from an access log: defaults, and what it refuses")
+  {
+    const LoadResult result = parse(with_group("  - name: g\n"
+                                               "    keys_from: {access_log: {file: a.log}}\n"
+                                               "    value: {text: v}\n"));
+    REQUIRE(result.manifest.has_value());
+    const cachewarm::manifest::AccessLogSpec& log =
+        *result.manifest->groups[0].keys_from->access_log;
+    CHECK(log.format == "combined");
+    CHECK(log.top == 1000);
+    CHECK_FALSE(log.cover.has_value());
+    CHECK(log.window == std::chrono::hours(1));
+    CHECK(all_problems(with_group("  - name: g\n"
+                                  "    keys_from: {access_log: {file: a.log, format: xml}}\n"
+                                  "    value: {text: v}\n"))
+          == std::vector<std::string>{
+              "9:51: groups[1] (\"g\").keys_from.access_log.format: unknown \"xml\" (expected "
+              "one of: combined, common, jsonl, csv, tsv, fields)",
+          });
+    CHECK(all_problems(with_group("  - name: g\n"
+                                  "    keys_from: {access_log: {file: a.csv, format: csv}}\n"
+                                  "    value: {text: v}\n"))
+          == std::vector<std::string>{"9:29: groups[1] (\"g\").keys_from.access_log: format csv "
+                                      "needs \"key\" or \"rules\""});
+    CHECK(all_problems(
+              with_group("  - name: g\n"
+                         "    keys_from: {access_log: {file: a.log, status: 6xx}, cover: 2}\n"
+                         "    value: {text: v}\n"))
+          == std::vector<std::string>{
+              "9:51: groups[1] (\"g\").keys_from.access_log.status: expected status classes "
+              "such as 2xx or 3xx (1xx to 5xx), got \"6xx\"",
+              "9:64: groups[1] (\"g\").keys_from.cover: expected a share of requests above 0 and "
+              "at most 1, got \"2\""});
+    CHECK(all_problems(with_group("  - name: g\n"
+                                  "    keys_from: {access_log: {file: a.log}, file: k.txt}\n"
+                                  "    value: {text: v}\n"))
+          == std::vector<std::string>{
+              "9:44: groups[1] (\"g\").keys_from: \"file\" cannot be combined with "
+              "\"access_log\""});
+    CHECK(
+        all_problems(with_group("  - name: g\n"
+                                "    keys_from: {access_log: {file: a.log, rules: [{match: x}]}}\n"
+                                "    value: {text: v}\n"))
+        == std::vector<std::string>{
+            "9:51: groups[1] (\"g\").keys_from.access_log.rules[1]: missing \"key\""});
+  }
+
   TEST_CASE("keys_from a file resolves the path and defaults to lines")
   {
     const LoadResult result = parse(with_group("  - name: g\n"
@@ -1441,8 +1535,9 @@ TEST_SUITE("manifest::parse")
     CHECK(only_problem(with_group("  - name: x\n"
                                   "    keys_from: keys.txt\n"
                                   "    value: {text: v}\n"))
-          == "9:16: groups[1] (\"x\").keys_from: expected a mapping like {file: keys.txt} or "
-             "{source: api, get: /keys.json}, got \"keys.txt\"");
+          == "9:16: groups[1] (\"x\").keys_from: expected a mapping like {file: keys.txt}, "
+             "{source: api, get: /keys.json} or {access_log: {file: access.log}, top: 1000}, got "
+             "\"keys.txt\"");
   }
 
   TEST_CASE("keys_from needs a file or a get")
@@ -1555,7 +1650,8 @@ TEST_SUITE("manifest::parse")
                                   "    value: {text: v}\n"))
           == std::vector<std::string>{
               "9:30: unknown field \"feild\" in the keys_from of group \"x\" (expected one of: "
-              "file, source, get, format, field); did you mean \"field\"?"});
+              "file, source, get, format, field, access_log, top, cover, max_keys); did you mean "
+              "\"field\"?"});
   }
 
   TEST_CASE("a misspelt keys_from field also leaves csv without its field")
@@ -1566,7 +1662,8 @@ TEST_SUITE("manifest::parse")
           == std::vector<std::string>{
               "9:16: groups[1] (\"x\").keys_from: format csv needs \"field\"",
               "9:30: unknown field \"feild\" in the keys_from of group \"x\" (expected one of: "
-              "file, source, get, format, field); did you mean \"field\"?"});
+              "file, source, get, format, field, access_log, top, cover, max_keys); did you mean "
+              "\"field\"?"});
   }
 
   TEST_CASE("a keys_from field must be a non-empty string")

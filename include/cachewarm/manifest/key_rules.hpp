@@ -4,6 +4,7 @@
 // `{match: REGEX, key: TEMPLATE, field: TEMPLATE}` mappings, tried in order.
 
 #include "cachewarm/manifest/diagnostic.hpp"
+#include "cachewarm/manifest/manifest.hpp"
 
 #include <optional>
 #include <string>
@@ -12,17 +13,8 @@
 
 namespace cachewarm::manifest {
 
-// One rule as written: the regex, the key template, the template the regex is matched against
-// (empty: the request path) and where the rule starts.
-struct KeyRuleText {
-  std::string match;
-  std::string key;
-  std::string field;
-  Location loc;
-};
-
 struct KeyRulesLoad {
-  std::optional<std::vector<KeyRuleText>> rules; // set exactly when diagnostics is empty
+  std::optional<std::vector<AccessLogRule>> rules; // set exactly when diagnostics is empty
   std::vector<Diagnostic> diagnostics;
 };
 

@@ -194,8 +194,42 @@ enum class KeyFormat {
   sitemap, // sitemap.xml: every <loc> URL
 };
 
-// A group's `keys_from:`: a document listing the keys.
-// Guaranteed: exactly one of `file` and `source` + `get` is set (non-empty); `source` names an
+// A rule of `keys_from.access_log.rules` (or of a --rules file): where the regex `match` finds a
+// match in the rendered `field` (empty: the request path), `key` gives the key.
+struct AccessLogRule {
+  std::string match;
+  std::string key;
+  std::string field;
+  Location loc;
+};
+
+// `keys_from: {access_log: {...}, top: K}`: keys predicted from access logs when the group is
+// set up (see cachewarm predict). Guaranteed: `files` is not empty; `format` and `time_unit`
+// (when set) are names the log reader knows; `status_classes` are 1..5; `window` >= 1s; exactly
+// one of `top` and `cover` is meaningful (`cover` set or not). Templates, regexes and fields are
+// checked when the log is opened.
+struct AccessLogSpec {
+  std::vector<std::string> files; // resolved like sqlite paths
+  std::string format = "combined";
+  bool header = false;
+  std::string time_field;
+  std::string time_unit;
+  std::string key; // key template over the log's fields; empty: {path} (combined/common)
+  std::vector<AccessLogRule> rules;
+  std::string client;
+  std::vector<int> status_classes;
+  std::vector<std::string> methods;
+  std::string path; // keep only requests whose path matches this regex
+  std::chrono::milliseconds window{std::chrono::hours(1)};
+  std::size_t capacity = 0; // 0: the model's default
+  std::size_t top = 1000;
+  std::optional<double> cover;
+  std::size_t max_keys = 10000;
+  Location loc; // the `access_log:` mapping
+};
+
+// A group's `keys_from:`: a document listing the keys, or access logs to predict them from.
+// Guaranteed: exactly one of `file`, `source` + `get` and `access_log` is set; `source` names an
 // http source; `get` has no template variables; `field` is non-empty for jsonl and csv, empty
 // for lines and sitemap, and optional for json (needed there only for arrays of objects).
 struct KeysFromSpec {
@@ -205,7 +239,8 @@ struct KeysFromSpec {
   KeyFormat format = KeyFormat::lines; // default from the extension (.jsonl/.ndjson, .csv, .json,
                                        // .xml) of `file` or `get`, else lines
   std::string field;                   // jsonl/json objects/csv: required; else empty
-  Location loc;                        // the `keys_from:` mapping
+  std::optional<AccessLogSpec> access_log; // or: keys predicted from access logs
+  Location loc;                            // the `keys_from:` mapping
 };
 
 // A group's `query:`: one bulk query whose rows give the keys (through the group's `key`

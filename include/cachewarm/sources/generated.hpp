@@ -16,6 +16,14 @@ namespace cachewarm::sources {
 // is the number of keys. Never fails.
 std::unique_ptr<KeySource> make_literal_keys(std::vector<std::string> keys);
 
+// Keys from a list of `values` (such as keys predicted from access logs), in order: each row
+// has the one field `field` holding its value, and its key is `key` rendered over that field,
+// or the value itself without a template. Errors: Errc::manifest when `key` names a variable
+// other than `field` (`key template "<text>": unknown variable {x} (available: field)`).
+core::Result<std::unique_ptr<KeySource>> make_value_keys(std::vector<std::string> values,
+                                                         std::string field,
+                                                         const std::optional<core::Template>& key);
+
 // One variable of a pattern: `size` values, the i-th produced by `value_at(i, out)` (which
 // assigns to `out`). Built from the manifest's `with:` (a range or a list).
 struct Dimension {
