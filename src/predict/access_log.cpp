@@ -114,8 +114,10 @@ public:
       std::string_view value;
       if (!source.group) {
         value = parser.get(source.index);
-      } else if (const std::csub_match& group = (*match)[source.index]; group.matched) {
-        value = std::string_view(group.first, static_cast<std::size_t>(group.length()));
+      } else if (match != nullptr) {
+        if (const std::csub_match& group = (*match)[source.index]; group.matched) {
+          value = std::string_view(group.first, static_cast<std::size_t>(group.length()));
+        }
       }
       if (value.empty()) {
         return false;

@@ -475,9 +475,28 @@ Model::State::build_lists()
 {
   build_pool();
   lists.assign(candidates.size(), {});
+  // A feature that is zero for every pooled key (no seasons yet, no clients, no numbered keys)
+  // leaves the candidates that weigh it ranking as those that do not: each ranking is made once.
+  Vector active{};
+  for (const Vector& features : pool_features) {
+    for (std::size_t f = 0; f < f_count; ++f) {
+      active[f] = features[f] != 0 ? 1 : active[f];
+    }
+  }
+  std::vector<std::pair<Vector, std::size_t>> ranked; // effective weights -> candidate
   std::vector<double> score(pool.size());
   for (std::size_t c = 0; c < candidates.size(); ++c) {
-    const Vector& w = candidates[c].weights;
+    Vector w = candidates[c].weights;
+    for (std::size_t f = 0; f < f_count; ++f) {
+      w[f] *= active[f];
+    }
+    const auto same = std::find_if(
+        ranked.begin(), ranked.end(), [&](const auto& done) { return done.first == w; });
+    if (same != ranked.end()) {
+      lists[c] = lists[same->second];
+      continue;
+    }
+    ranked.emplace_back(w, c);
     for (std::size_t i = 0; i < pool.size(); ++i) {
       double sum = 0;
       for (std::size_t f = 0; f < f_count; ++f) {
