@@ -1,5 +1,7 @@
 #include "cachewarm/core/shard.hpp"
 
+#include "cachewarm/core/hash.hpp"
+
 #include <charconv>
 
 namespace cachewarm::core {
@@ -7,29 +9,6 @@ namespace cachewarm::core {
 namespace {
 
 constexpr std::uint32_t k_max_shards = 65536;
-
-std::uint64_t
-fnv1a64(std::string_view bytes)
-{
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
-// MurmurHash3's fmix64: spreads FNV's weak low bits over the whole word.
-std::uint64_t
-fmix64(std::uint64_t h)
-{
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
 
 std::optional<std::uint32_t>
 parse_number(std::string_view text)
@@ -53,7 +32,7 @@ usage(const std::string& message)
 std::uint32_t
 Shard::shard_of(std::string_view key, std::uint32_t count)
 {
-  return count <= 1 ? 0 : static_cast<std::uint32_t>(fmix64(fnv1a64(key)) % count);
+  return count <= 1 ? 0 : static_cast<std::uint32_t>(key_hash(key) % count);
 }
 
 Result<Shard>

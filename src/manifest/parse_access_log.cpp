@@ -142,22 +142,17 @@ read_access_log_rules(YamlReader& reader,
   return rules;
 }
 
-std::optional<AccessLogSpec>
-read_access_log(YamlReader& reader,
-                const Fields& keys_from,
-                const std::string& path,
-                const std::string& base_dir)
+namespace {
+
+// `file: PATH` or `files: [PATH, ...]` (exactly one of them), relative to the manifest.
+void
+read_log_files(YamlReader& reader,
+               const Fields& fields,
+               const Location& log_loc,
+               const std::string& where,
+               const std::string& base_dir,
+               AccessLogSpec& spec)
 {
-  const Entry& log = *keys_from.find("access_log");
-  const std::string where = path + ".access_log";
-  if (!reader.expect_mapping(
-          log.value, log.value_loc, where, "a mapping like {file: /var/log/nginx/access.log}")) {
-    return std::nullopt;
-  }
-  const std::size_t errors = reader.error_count();
-  const Fields fields = reader.read_fields(log.value, k_access_log_fields, "in " + where);
-  AccessLogSpec spec;
-  spec.loc = log.value_loc;
   const Entry* file = fields.find("file");
   const Entry* files = fields.find("files");
   if (file != nullptr && files != nullptr) {
@@ -174,8 +169,96 @@ read_access_log(YamlReader& reader,
       }
     }
   } else {
-    reader.error(log.value_loc, where + ": missing \"file\" (or \"files\")");
+    reader.error(log_loc, where + ": missing \"file\" (or \"files\")");
   }
+}
+
+// Which lines count (status classes, methods) and how the model reads them (window, capacity).
+void
+read_log_filters(YamlReader& reader,
+                 const Fields& fields,
+                 const std::string& where,
+                 AccessLogSpec& spec)
+{
+  if (const Entry* entry = fields.find("status")) {
+    spec.status_classes =
+        read_status(reader, *entry, where + ".status").value_or(std::vector<int>{});
+  }
+  if (const Entry* entry = fields.find("methods")) {
+    spec.methods = reader.read_string_list(*entry, where + ".methods", "method", false)
+                       .value_or(std::vector<std::string>{});
+  }
+  if (const Entry* entry = fields.find("window")) {
+    if (std::optional<std::chrono::milliseconds> window =
+            reader.read_duration(*entry, where + ".window")) {
+      if (*window < std::chrono::seconds(1)) {
+        reader.error(entry->value_loc, where + ".window: expected at least 1s");
+      } else {
+        spec.window = *window;
+      }
+    }
+  }
+  if (const Entry* entry = fields.find("capacity")) {
+    spec.capacity = reader.read_count(*entry, where + ".capacity", 16, 100000000).value_or(0);
+  }
+}
+
+// How many predicted keys the group warms: `top: K`, or `cover: SHARE` with an optional
+// `max_keys`; these sit beside `access_log` in `keys_from`.
+void
+read_selection(YamlReader& reader,
+               const Fields& keys_from,
+               const std::string& path,
+               AccessLogSpec& spec)
+{
+  const Entry* top = keys_from.find("top");
+  const Entry* cover = keys_from.find("cover");
+  if (top != nullptr && cover != nullptr) {
+    reader.error(cover->key_loc, path + ": \"top\" and \"cover\" cannot be combined");
+  }
+  if (top != nullptr) {
+    spec.top = reader.read_count(*top, path + ".top", 1, 10000000).value_or(spec.top);
+  }
+  if (cover != nullptr) {
+    std::optional<std::string> text = reader.read_nonempty(*cover, path + ".cover");
+    char* end = nullptr;
+    const double share = text ? std::strtod(text->c_str(), &end) : -1;
+    if (text && (end == text->c_str() || *end != '\0' || !(share > 0 && share <= 1))) {
+      reader.error(cover->value_loc,
+                   path + ".cover: expected a share of requests above 0 and at most 1, got \""
+                       + *text + "\"");
+    } else if (text) {
+      spec.cover = share;
+    }
+  }
+  if (const Entry* entry = keys_from.find("max_keys")) {
+    if (cover == nullptr) {
+      reader.error(entry->key_loc, path + ": \"max_keys\" is only allowed with \"cover\"");
+    }
+    spec.max_keys =
+        reader.read_count(*entry, path + ".max_keys", 1, 10000000).value_or(spec.max_keys);
+  }
+}
+
+} // namespace
+
+std::optional<AccessLogSpec>
+read_access_log(YamlReader& reader,
+                const Fields& keys_from,
+                const std::string& path,
+                const std::string& base_dir)
+{
+  const Entry& log = *keys_from.find("access_log");
+  const std::string where = path + ".access_log";
+  if (!reader.expect_mapping(
+          log.value, log.value_loc, where, "a mapping like {file: /var/log/nginx/access.log}")) {
+    return std::nullopt;
+  }
+  const std::size_t errors = reader.error_count();
+  const Fields fields = reader.read_fields(log.value, k_access_log_fields, "in " + where);
+  AccessLogSpec spec;
+  spec.loc = log.value_loc;
+  read_log_files(reader, fields, log.value_loc, where, base_dir, spec);
   if (const Entry* entry = fields.find("format")) {
     spec.format = read_word(reader, *entry, where + ".format", k_formats).value_or(spec.format);
   }
@@ -205,54 +288,8 @@ read_access_log(YamlReader& reader,
       && spec.format != "common") {
     reader.error(log.value_loc, where + ": format " + spec.format + " needs \"key\" or \"rules\"");
   }
-  if (const Entry* entry = fields.find("status")) {
-    spec.status_classes =
-        read_status(reader, *entry, where + ".status").value_or(std::vector<int>{});
-  }
-  if (const Entry* entry = fields.find("methods")) {
-    spec.methods = reader.read_string_list(*entry, where + ".methods", "method", false)
-                       .value_or(std::vector<std::string>{});
-  }
-  if (const Entry* entry = fields.find("window")) {
-    if (std::optional<std::chrono::milliseconds> window =
-            reader.read_duration(*entry, where + ".window")) {
-      if (*window < std::chrono::seconds(1)) {
-        reader.error(entry->value_loc, where + ".window: expected at least 1s");
-      } else {
-        spec.window = *window;
-      }
-    }
-  }
-  if (const Entry* entry = fields.find("capacity")) {
-    spec.capacity = reader.read_count(*entry, where + ".capacity", 16, 100000000).value_or(0);
-  }
-  const Entry* top = keys_from.find("top");
-  const Entry* cover = keys_from.find("cover");
-  if (top != nullptr && cover != nullptr) {
-    reader.error(cover->key_loc, path + ": \"top\" and \"cover\" cannot be combined");
-  }
-  if (top != nullptr) {
-    spec.top = reader.read_count(*top, path + ".top", 1, 10000000).value_or(spec.top);
-  }
-  if (cover != nullptr) {
-    std::optional<std::string> text = reader.read_nonempty(*cover, path + ".cover");
-    char* end = nullptr;
-    const double share = text ? std::strtod(text->c_str(), &end) : -1;
-    if (text && (end == text->c_str() || *end != '\0' || !(share > 0 && share <= 1))) {
-      reader.error(cover->value_loc,
-                   path + ".cover: expected a share of requests above 0 and at most 1, got \""
-                       + *text + "\"");
-    } else if (text) {
-      spec.cover = share;
-    }
-  }
-  if (const Entry* entry = keys_from.find("max_keys")) {
-    if (cover == nullptr) {
-      reader.error(entry->key_loc, path + ": \"max_keys\" is only allowed with \"cover\"");
-    }
-    spec.max_keys =
-        reader.read_count(*entry, path + ".max_keys", 1, 10000000).value_or(spec.max_keys);
-  }
+  read_log_filters(reader, fields, where, spec);
+  read_selection(reader, keys_from, path, spec);
   if (reader.error_count() > errors) {
     return std::nullopt;
   }

@@ -140,6 +140,7 @@ struct Model::State {
   std::vector<std::string> pool;
   std::vector<Vector> pool_features;
   std::vector<double> pool_recency;
+  TextMap<std::uint32_t> pool_index; // pool key -> its index, while the pool is built
   std::vector<std::vector<std::uint32_t>> lists;
   TextMap<std::uint32_t> watched;   // the pool keys some candidate predicted -> pool index
   std::vector<double> watch_counts; // by pool index
@@ -195,6 +196,11 @@ struct Model::State {
   void close_window(std::int64_t next_window);
   void score_pending();
   void build_pool();
+  // The pool index of `key`, added (with no features yet) if it is not pooled.
+  std::uint32_t pool_slot(std::string_view key);
+  // Numbered keys: scores the successors of the most recent ones (f_next), nearer steps and
+  // newer keys first.
+  void add_numbered_successors();
   void build_lists();
   std::vector<ScoredKey> top(std::size_t k, const Vector& weights);
 };
@@ -356,19 +362,7 @@ Model::State::build_pool()
   pool.clear();
   pool_features.clear();
   pool_recency.clear();
-  TextMap<std::uint32_t> at;
-  auto slot_of = [&](std::string_view key) -> std::uint32_t {
-    const auto found = at.find(key);
-    if (found != at.end()) {
-      return found->second;
-    }
-    const auto index = static_cast<std::uint32_t>(pool.size());
-    at.emplace(std::string(key), index);
-    pool.emplace_back(key);
-    pool_features.push_back(Vector{});
-    pool_recency.push_back(0);
-    return index;
-  };
+  pool_index.clear();
   const std::vector<KeyStats>& tracked = keys.keys();
   const double total = std::max(keys.total(), 1.0);
   // Time of day: the hours the next window covers, on earlier days (once the log spans two).
@@ -422,7 +416,7 @@ Model::State::build_pool()
     }
   }
   for (const std::uint32_t i : chosen_keys) {
-    const std::uint32_t slot = slot_of(tracked[i].key);
+    const std::uint32_t slot = pool_slot(tracked[i].key);
     pool_features[slot] = features[i];
     pool_recency[slot] = recency[i];
   }
@@ -438,7 +432,7 @@ Model::State::build_pool()
     }
     for (const detail::Successor& next : from.next) {
       if (next.count > 0) {
-        const std::uint32_t slot = slot_of(next.key);
+        const std::uint32_t slot = pool_slot(next.key);
         pool_features[slot][f_seq] +=
             short_share[i] * static_cast<double>(next.count / from.next_total);
         if (const KeyStats* known = keys.find(next.key);
@@ -448,7 +442,27 @@ Model::State::build_pool()
       }
     }
   }
-  // Numbered keys: the successors of the most recent ones, nearer steps and newer keys first.
+  add_numbered_successors();
+}
+
+std::uint32_t
+Model::State::pool_slot(std::string_view key)
+{
+  const auto found = pool_index.find(key);
+  if (found != pool_index.end()) {
+    return found->second;
+  }
+  const auto index = static_cast<std::uint32_t>(pool.size());
+  pool_index.emplace(std::string(key), index);
+  pool.emplace_back(key);
+  pool_features.push_back(Vector{});
+  pool_recency.push_back(0);
+  return index;
+}
+
+void
+Model::State::add_numbered_successors()
+{
   std::unordered_set<std::string_view> done;
   double next_total = 0;
   std::vector<std::pair<std::uint32_t, double>> next_scores;
@@ -461,7 +475,7 @@ Model::State::build_pool()
     const double weight = 1.0 / static_cast<double>(done.size()); // the newest key weighs most
     for (std::uint64_t step = 1; step <= k_successors; ++step) {
       const double score = weight / static_cast<double>(step);
-      next_scores.emplace_back(slot_of(detail::successor(*parts, step)), score);
+      next_scores.emplace_back(pool_slot(detail::successor(*parts, step)), score);
       next_total += score;
     }
   }

@@ -245,6 +245,37 @@ RedisConnection::send_round(std::span<const core::Entry> batch,
 }
 
 bool
+RedisConnection::redirected(const ClusterTopology& cluster,
+                            Part& part,
+                            std::size_t index,
+                            Tracking& tracking,
+                            ClassifiedReply& classified) const
+{
+  const std::string& text = part.node->slot.text;
+  Redirection redirection;
+  if (!parse_redirection(text, redirection)) {
+    return false;
+  }
+  if (redirection.node.host.empty()) {
+    redirection.node.host = part.host.host; // `:port`: the node did not know its own host
+  }
+  if (++tracking.redirects[index] > k_max_redirects) {
+    classified.kind = "cluster_redirect";
+    classified.message =
+        "redirected " + std::to_string(k_max_redirects) + " times (last: " + text + ")";
+    return false;
+  }
+  if (redirection.ask) {
+    ++part.counts.ask;
+    tracking.asks[index] = redirection.node;
+  } else {
+    ++part.counts.moved;
+    cluster.moved(redirection.slot, redirection.node);
+  }
+  return true;
+}
+
+bool
 RedisConnection::read_part(std::span<const core::Entry> batch,
                            Part& part,
                            Tracking& tracking,
@@ -284,27 +315,11 @@ RedisConnection::read_part(std::span<const core::Entry> batch,
       return lost(read);
     }
     ClassifiedReply classified = classify_reply(node.slot.type, node.slot.text, node.slot.integer);
-    Redirection redirection;
     if (cluster != nullptr && classified.outcome == ReplyOutcome::failed
-        && parse_redirection(node.slot.text, redirection)) {
-      if (redirection.node.host.empty()) {
-        redirection.node.host = part.host.host; // `:port`: the node did not know its own host
-      }
-      if (++tracking.redirects[index] <= k_max_redirects) {
-        if (redirection.ask) {
-          ++part.counts.ask;
-          tracking.asks[index] = redirection.node;
-        } else {
-          ++part.counts.moved;
-          cluster->moved(redirection.slot, redirection.node);
-        }
-        round.redirected = true;
-        again.push_back(index);
-        continue;
-      }
-      classified.kind = "cluster_redirect";
-      classified.message =
-          "redirected " + std::to_string(k_max_redirects) + " times (last: " + node.slot.text + ")";
+        && redirected(*cluster, part, index, tracking, classified)) {
+      round.redirected = true;
+      again.push_back(index);
+      continue;
     }
     if (classified.kind == "readonly" && (sentinel || cluster != nullptr)) {
       // The node was demoted (a failover): find the master now, then resend.
@@ -364,6 +379,29 @@ RedisConnection::read_part(std::span<const core::Entry> batch,
     drop(node);
   }
   return true;
+}
+
+void
+RedisConnection::log_first_failure(const Round& round,
+                                   const std::vector<std::size_t>& pending,
+                                   const Tracking& tracking,
+                                   std::size_t batch_size) const
+{
+  const std::string budget = format_ms(m_options.reconnect_budget);
+  if (round.lost) {
+    core::log(core::LogLevel::warning,
+              where() + ": connection lost: " + round.reason + "; reconnecting for up to "
+                  + budget);
+    return;
+  }
+  const auto first = std::find_if(pending.begin(), pending.end(), [&](std::size_t i) {
+    return !tracking.deferred[i].kind.empty();
+  });
+  const ClassifiedReply& reply = tracking.deferred[first != pending.end() ? *first : 0];
+  core::log(core::LogLevel::warning,
+            where() + ": " + std::to_string(pending.size()) + " of " + std::to_string(batch_size)
+                + " keys got " + reply.kind + " replies (" + reply.message
+                + "); resending them for up to " + budget);
 }
 
 core::Result<BatchResult>
@@ -426,20 +464,7 @@ RedisConnection::write(std::span<const core::Entry> batch)
     if (!first_failure) {
       first_failure = now;
       m_backoff.reset();
-      if (answered) {
-        const auto first = std::find_if(pending.begin(), pending.end(), [&](std::size_t i) {
-          return !tracking.deferred[i].kind.empty();
-        });
-        const ClassifiedReply& reply = tracking.deferred[first != pending.end() ? *first : 0];
-        core::log(core::LogLevel::warning,
-                  where() + ": " + std::to_string(pending.size()) + " of "
-                      + std::to_string(batch.size()) + " keys got " + reply.kind + " replies ("
-                      + reply.message + "); resending them for up to " + format_ms(budget));
-      } else {
-        core::log(core::LogLevel::warning,
-                  where() + ": connection lost: " + round.reason + "; reconnecting for up to "
-                      + format_ms(budget));
-      }
+      log_first_failure(round, pending, tracking, batch.size());
     }
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(now - *first_failure);

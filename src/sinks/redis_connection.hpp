@@ -97,6 +97,22 @@ private:
                  BatchResult& result,
                  Round& round);
 
+  // A -MOVED/-ASK reply to `index` in `part`: notes where the key lives now (true: resend it).
+  // False when the reply is no redirection, or the key was redirected too often (then
+  // `classified` says so as a cluster_redirect failure).
+  bool redirected(const ClusterTopology& cluster,
+                  Part& part,
+                  std::size_t index,
+                  Tracking& tracking,
+                  ClassifiedReply& classified) const;
+
+  // The warning at a batch's first failed round: the connection lost, or what the retryable
+  // replies said, and how long write() keeps trying.
+  void log_first_failure(const Round& round,
+                         const std::vector<std::size_t>& pending,
+                         const Tracking& tracking,
+                         std::size_t batch_size) const;
+
   void drop(Node& node);
 
   // Sentinel targets, about once a second: drops the connection when the sentinels name

@@ -9,6 +9,7 @@
 #include "redis_transport.hpp"
 #include "tls.hpp"
 
+#include "cachewarm/core/c_ptr.hpp"
 #include "cachewarm/core/result.hpp"
 #include "cachewarm/sinks/redis.hpp"
 #include "cachewarm/sinks/redis_command.hpp"
@@ -26,10 +27,7 @@
 
 namespace cachewarm::sinks {
 
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+using ReplyPtr = core::CPtr<redisReply, freeReplyObject>;
 
 // An open connection: the stream and the node it reaches (`127.0.0.1:6379`, a socket path).
 struct Link {

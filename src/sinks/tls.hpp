@@ -3,6 +3,7 @@
 // TLS for connections to Redis (and sentinels) with OpenSSL: hiredis 0.14 has none, so the
 // transport (redis_transport.hpp) drives an SSL session over its own non-blocking socket.
 
+#include "cachewarm/core/c_ptr.hpp"
 #include "cachewarm/core/result.hpp"
 #include "cachewarm/core/tls_settings.hpp"
 
@@ -14,14 +15,7 @@
 
 namespace cachewarm::sinks {
 
-struct SslDeleter {
-  void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-using SslPtr = std::unique_ptr<SSL, SslDeleter>;
-
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
-};
+using SslPtr = core::CPtr<SSL, SSL_free>;
 
 // One TLS client configuration (trust store, client certificate, versions, ciphers) shared by
 // every connection to a target; safe to use from several threads at once.
@@ -49,7 +43,7 @@ private:
   {}
 
   core::TlsSettings m_settings;
-  std::unique_ptr<SSL_CTX, SslCtxDeleter> m_ctx;
+  core::CPtr<SSL_CTX, SSL_CTX_free> m_ctx;
 };
 
 // Why an SSL call on `ssl` failed (`ret` its return value, `ssl_error` SSL_get_error's answer),

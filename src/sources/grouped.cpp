@@ -1,5 +1,6 @@
 #include "values_detail.hpp"
 
+#include "cachewarm/core/hash.hpp"
 #include "cachewarm/sources/values.hpp"
 
 #include <cmath>
@@ -13,30 +14,11 @@ namespace detail {
 
 namespace {
 
-// FNV-1a 64 over the key's bytes, then MurmurHash3's 64-bit finaliser: FNV alone leaves the
-// low bits (the table index) poorly mixed for keys that differ only at the end ("user:1",
-// "user:2"). Stable across platforms, unlike std::hash, which is 32 bits on some.
-std::uint64_t
-hash_key(std::string_view key)
-{
-  std::uint64_t hash = 0xcbf29ce484222325ULL; // FNV-1a 64 offset basis
-  for (const char c : key) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL; // FNV-1a 64 prime
-  }
-  hash ^= hash >> 33;
-  hash *= 0xff51afd7ed558ccdULL;
-  hash ^= hash >> 33;
-  hash *= 0xc4ceb9fe1a85ec53ULL;
-  hash ^= hash >> 33;
-  return hash;
-}
-
 // The key's hash as stored in a slot: bit 0 is left for the "reported" flag, and 0 means empty.
 std::uint64_t
 tag_of(std::string_view key)
 {
-  const std::uint64_t tag = hash_key(key) & ~std::uint64_t{1};
+  const std::uint64_t tag = core::key_hash(key) & ~std::uint64_t{1};
   return tag == 0 ? 2 : tag;
 }
 
