@@ -1,6 +1,7 @@
 #include "cachewarm/cli/cli.hpp"
 
 #include "commands.hpp"
+#include "exit_codes.hpp"
 #include "output.hpp"
 #include "predict_commands.hpp"
 #include "progress_line.hpp"
@@ -39,15 +40,6 @@
 namespace cachewarm::cli {
 
 namespace {
-
-constexpr int k_exit_ok = 0;
-constexpr int k_exit_keys_failed = 1;
-constexpr int k_exit_usage = 2;
-constexpr int k_exit_unreachable = 3;
-constexpr int k_exit_internal = 70;
-constexpr int k_exit_report_lost = 74; // EX_IOERR: the report could not be written
-constexpr int k_exit_locked = 75;      // EX_TEMPFAIL: another run of the manifest is in progress
-constexpr int k_exit_interrupted = 130;
 
 std::atomic<bool> g_stop{false};
 
@@ -115,13 +107,6 @@ evaluation_instant(const std::string& at)
         std::chrono::system_clock::now());
   }
   return plan::parse_instant(at);
-}
-
-void
-print_error(std::string_view message)
-{
-  std::string line = "cachewarm: error: " + std::string(message) + "\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 void
@@ -200,7 +185,7 @@ emit_report(const report::Report& report, const std::string& report_file, int co
     print_error(printed.error().message);
     lost = true;
   }
-  return lost && (code == k_exit_ok || code == k_exit_keys_failed) ? k_exit_report_lost : code;
+  return lost && (code == k_exit_ok || code == k_exit_keys_failed) ? k_exit_output_lost : code;
 }
 
 // Logs why the run failed as a whole (one problem per line) and the closing status line.
@@ -523,6 +508,71 @@ add_run_command(CLI::App& app, RunArgs& run_args)
   return run;
 }
 
+// The options of `plan` and `cron`; one window and shard text serve both, as only one
+// subcommand is parsed.
+struct ScheduleArgs {
+  PlanCommandArgs plan;
+  CronCommandArgs cron;
+  std::string window = "5m";
+  std::optional<std::string> shard; // plan --shard
+};
+
+struct ScheduleCommands {
+  CLI::App* plan;
+  CLI::App* cron;
+};
+
+// Declares `plan` and `cron` on `app`, parsed into `args` (which must outlive `app`).
+ScheduleCommands
+add_schedule_commands(CLI::App& app, ScheduleArgs& args)
+{
+  CLI::App* plan =
+      add_manifest_command(app,
+                           "plan",
+                           "Show which groups are due and why, next runs and key counts",
+                           args.plan.manifest);
+  plan->add_option("--at", args.plan.at, "Evaluate schedules at this ISO 8601 instant");
+  plan->add_flag("--json", args.plan.json, "One JSON document instead of a table");
+  plan->add_option("--window", args.window, "The run --due invocation interval (5m)");
+  plan->add_option(
+      "--shard", args.shard, "Plan shard I of N (I/N or auto/N): key counts become estimates");
+
+  CLI::App* cron =
+      add_manifest_command(app,
+                           "cron",
+                           "Print crontab lines (or systemd units) that run --due in time",
+                           args.cron.manifest);
+  cron->add_flag("--systemd", args.cron.systemd, "Print a .service and a .timer unit");
+  cron->add_option("--binary", args.cron.binary, "The cachewarm to invoke (default: this one)");
+  cron->add_option("--window", args.window, "How often to invoke run --due (5m)");
+  return ScheduleCommands{plan, cron};
+}
+
+// Runs whichever of `plan` and `cron` was parsed, after checking its window and shard.
+int
+run_schedule_command(const ScheduleCommands& commands, ScheduleArgs& args)
+{
+  core::Result<std::chrono::minutes> window = parse_window(args.window);
+  if (!window) {
+    print_error(window.error().message);
+    return k_exit_usage;
+  }
+  if (commands.cron->parsed()) {
+    args.cron.window = *window;
+    return command_cron(args.cron);
+  }
+  args.plan.window = *window;
+  if (args.shard) {
+    core::Result<core::Shard> shard = core::parse_shard(*args.shard, manifest::process_env());
+    if (!shard) {
+      print_error(shard.error().message);
+      return k_exit_usage;
+    }
+    args.plan.shard = *shard;
+  }
+  return command_plan(args.plan);
+}
+
 int
 run_cli(int argc, char** argv)
 {
@@ -537,31 +587,8 @@ run_cli(int argc, char** argv)
   RunArgs run_args;
   CLI::App* run = add_run_command(app, run_args);
 
-  PlanCommandArgs plan_args;
-  std::string plan_window = "5m";
-  CLI::App* plan_command =
-      add_manifest_command(app,
-                           "plan",
-                           "Show which groups are due and why, next runs and key counts",
-                           plan_args.manifest);
-  plan_command->add_option("--at", plan_args.at, "Evaluate schedules at this ISO 8601 instant");
-  plan_command->add_flag("--json", plan_args.json, "One JSON document instead of a table");
-  plan_command->add_option("--window", plan_window, "The run --due invocation interval (5m)");
-  std::optional<std::string> plan_shard;
-  plan_command->add_option(
-      "--shard", plan_shard, "Plan shard I of N (I/N or auto/N): key counts become estimates");
-
-  CronCommandArgs cron_args;
-  std::string cron_window = "5m";
-  CLI::App* cron_command =
-      add_manifest_command(app,
-                           "cron",
-                           "Print crontab lines (or systemd units) that run --due in time",
-                           cron_args.manifest);
-  cron_command->add_flag("--systemd", cron_args.systemd, "Print a .service and a .timer unit");
-  cron_command->add_option(
-      "--binary", cron_args.binary, "The cachewarm to invoke (default: this one)");
-  cron_command->add_option("--window", cron_window, "How often to invoke run --due (5m)");
+  ScheduleArgs schedule_args;
+  const ScheduleCommands schedules = add_schedule_commands(app, schedule_args);
 
   std::string validate_path;
   CLI::App* validate = add_manifest_command(
@@ -592,27 +619,8 @@ run_cli(int argc, char** argv)
   if (validate->parsed()) {
     return command_validate(validate_path);
   }
-  if (plan_command->parsed() || cron_command->parsed()) {
-    core::Result<std::chrono::minutes> window =
-        parse_window(plan_command->parsed() ? plan_window : cron_window);
-    if (!window) {
-      print_error(window.error().message);
-      return k_exit_usage;
-    }
-    if (plan_command->parsed()) {
-      plan_args.window = *window;
-      if (plan_shard) {
-        core::Result<core::Shard> shard = core::parse_shard(*plan_shard, manifest::process_env());
-        if (!shard) {
-          print_error(shard.error().message);
-          return k_exit_usage;
-        }
-        plan_args.shard = *shard;
-      }
-      return command_plan(plan_args);
-    }
-    cron_args.window = *window;
-    return command_cron(cron_args);
+  if (schedules.plan->parsed() || schedules.cron->parsed()) {
+    return run_schedule_command(schedules, schedule_args);
   }
   if (predict_command->parsed()) {
     return command_predict(predict_args);

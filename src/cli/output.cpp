@@ -1,5 +1,7 @@
 #include "output.hpp"
 
+#include "exit_codes.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -136,14 +138,31 @@ write_report_file(const std::string& path, std::string_view text)
 }
 
 core::Result<void>
-write_stdout(std::string_view text)
+write_stdout(std::string_view text, std::string_view what)
 {
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
     const int error = errno;
     std::clearerr(stdout);
-    return io_error("cannot write the report to stdout", error);
+    return io_error("cannot write " + std::string(what) + " to stdout", error);
   }
   return {};
+}
+
+int
+print_output(std::string_view text, std::string_view what)
+{
+  if (core::Result<void> written = write_stdout(text, what); !written) {
+    print_error(written.error().message);
+    return k_exit_output_lost;
+  }
+  return k_exit_ok;
+}
+
+void
+print_error(std::string_view message)
+{
+  const std::string line = "cachewarm: error: " + std::string(message) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 std::string

@@ -27,9 +27,16 @@ core::Result<std::pair<std::string, ReportWrite>> report_destination(const std::
 // that fails leaves the old file untouched and no temporary file behind.
 core::Result<void> write_report_file(const std::string& path, std::string_view text);
 
-// Writes `text` to stdout and flushes it. Errors: Errc::io with the system's reason (a closed
-// pipe, a full disk, /dev/full).
-core::Result<void> write_stdout(std::string_view text);
+// Writes `text` to stdout and flushes it. Errors: Errc::io, "cannot write WHAT to stdout: "
+// and the system's reason (a closed pipe, a full disk, /dev/full).
+core::Result<void> write_stdout(std::string_view text, std::string_view what = "the report");
+
+// A command's whole output (plan, cron, predict, evaluate): writes it to stdout and returns
+// k_exit_ok, or says why it could not on stderr and returns k_exit_output_lost (74).
+int print_output(std::string_view text, std::string_view what);
+
+// `cachewarm: error: MESSAGE` on stderr.
+void print_error(std::string_view message);
 
 // The candidate closest to `word` by edit distance, if it is close enough to be a likely typo
 // (at most 2 edits, or a third of the word's length for long words); empty otherwise.

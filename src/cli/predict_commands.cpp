@@ -3,6 +3,7 @@
 
 #include "predict_commands.hpp"
 
+#include "exit_codes.hpp"
 #include "output.hpp"
 
 #include "cachewarm/core/log.hpp"
@@ -27,16 +28,12 @@ namespace cachewarm::cli {
 
 namespace {
 
-constexpr int k_exit_ok = 0;
-constexpr int k_exit_usage = 2;
-constexpr int k_exit_unreadable = 3;
-
 int
 fail_with(const core::Error& error)
 {
   core::log(core::LogLevel::error, error.message);
   return error.code == core::Errc::usage || error.code == core::Errc::manifest ? k_exit_usage
-                                                                               : k_exit_unreadable;
+                                                                               : k_exit_unreachable;
 }
 
 // --status 2xx,3 -> {2, 3}.
@@ -190,16 +187,6 @@ percent(double share)
   return buffer;
 }
 
-int
-print(const std::string& text)
-{
-  if (core::Result<void> written = write_stdout(text); !written) {
-    core::log(core::LogLevel::error, written.error().message);
-    return 74;
-  }
-  return k_exit_ok;
-}
-
 } // namespace
 
 int
@@ -273,7 +260,7 @@ command_predict(const PredictArgs& args)
     } else {
       document["top"] = args.top;
     }
-    return print(document.dump(2) + "\n");
+    return print_output(document.dump(2) + "\n", "the predicted keys");
   }
   std::string text;
   for (const predict::ScoredKey& key : keys) {
@@ -284,7 +271,7 @@ command_predict(const PredictArgs& args)
             std::to_string(keys.size()) + " keys, expected to cover " + percent(expected)
                 + "% of the next window's requests (model " + weights.candidate + ", backtested on "
                 + std::to_string(prediction.pairs) + " window pairs)");
-  return print(text);
+  return print_output(text, "the predicted keys");
 }
 
 int
@@ -314,11 +301,12 @@ command_evaluate(const EvaluateArgs& args)
         write_report_file(args.chart, predict::evaluation_svg(*evaluation, log.window_s));
     if (!written) {
       core::log(core::LogLevel::error, "--chart: " + written.error().message);
-      return 74;
+      return k_exit_output_lost;
     }
   }
-  return print(args.output == "json" ? predict::evaluation_json(*evaluation, log.window_s)
-                                     : predict::evaluation_table(*evaluation, log.window_s));
+  return print_output(args.output == "json" ? predict::evaluation_json(*evaluation, log.window_s)
+                                            : predict::evaluation_table(*evaluation, log.window_s),
+                      "the evaluation");
 }
 
 void

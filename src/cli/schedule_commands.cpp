@@ -2,6 +2,8 @@
 // install so `run --due` is invoked often enough for every schedule.
 
 #include "commands.hpp"
+#include "exit_codes.hpp"
+#include "output.hpp"
 
 #include "cachewarm/manifest/diagnostic.hpp"
 #include "cachewarm/manifest/manifest.hpp"
@@ -27,32 +29,8 @@ namespace cachewarm::cli {
 
 namespace {
 
-constexpr int k_exit_ok = 0;
-constexpr int k_exit_output_failed = 1;
-constexpr int k_exit_usage = 2;
-
 // Where the crontab line appends the run's log lines (the JSON report itself is discarded).
 constexpr std::string_view k_cron_log = "/var/log/cachewarm.log";
-
-// Writes `text` to stdout; false (after saying so) if it could not be written completely, so a
-// redirected crontab or unit file is never silently cut short.
-bool
-write_stdout(std::string_view text)
-{
-  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
-    const std::string line = "cachewarm: error: cannot write to stdout\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    return false;
-  }
-  return true;
-}
-
-void
-print_error(std::string_view message)
-{
-  const std::string line = "cachewarm: error: " + std::string(message) + "\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
-}
 
 void
 print_warning(std::string_view message)
@@ -485,7 +463,7 @@ command_plan(const PlanCommandArgs& args)
   if (args.shard && !args.json) {
     text = "shard " + args.shard->label() + ": KEYS is this shard's expected share\n" + text;
   }
-  return write_stdout(text) ? k_exit_ok : k_exit_output_failed;
+  return print_output(text, "the plan");
 }
 
 int
@@ -514,7 +492,7 @@ command_cron(const CronCommandArgs& args)
   if (loaded->manifest.schedules.empty()) {
     out = "# cachewarm: " + manifest_path
           + " has no schedules, so `run --due` would never run a group; nothing to install\n";
-    return write_stdout(out) ? k_exit_ok : k_exit_output_failed;
+    return print_output(out, args.systemd ? "the units" : "the crontab");
   }
   out = schedule_comments(loaded->manifest, manifest_path, now, args.window);
   const std::string binary = binary_path(args.binary);
@@ -523,7 +501,7 @@ command_cron(const CronCommandArgs& args)
   } else {
     out += crontab_text(binary, manifest_path, args.window);
   }
-  return write_stdout(out) ? k_exit_ok : k_exit_output_failed;
+  return print_output(out, args.systemd ? "the units" : "the crontab");
 }
 
 } // namespace cachewarm::cli

@@ -90,3 +90,32 @@ expect_eq "$(jq -S . "$T/from-fifo.json")" "$(jq -S . "$T/out.json")" "the FIFO'
 expect_eq "$(jq -s length "$T/piped.json")" 2 "two documents through the pipe"
 expect_eq "$(jq -s '.[0] == .[1]' "$T/piped.json")" true "the same document twice"
 [[ -L /dev/stdout ]] || fail "/dev/stdout is no longer a symlink"
+
+# The other commands' output lost on /dev/full: 74 too, naming what could not be written.
+cat >"$T/sched.yaml" <<EOF2
+version: 1
+targets:
+  main: {url: "$(redis_url)"}
+schedules:
+  morning: {cron: "0 6 * * *", timezone: UTC}
+groups:
+  - name: g
+    schedule: morning
+    pattern: "s:{i}"
+    with: {i: "1..3"}
+    value: {text: "v"}
+EOF2
+printf '%s %s\n' 1700000000 a 1700000001 b 1700003600 a 1700003601 a >"$T/log.txt"
+for words in "plan $T/sched.yaml|the plan" "cron $T/sched.yaml|the crontab" \
+  "cron $T/sched.yaml --systemd|the units" \
+  "predict --log $T/log.txt --log-format fields --key {2} --time-field 1 --time-unit s --top 1|the predicted keys" \
+  "evaluate --log $T/log.txt --log-format fields --key {2} --time-field 1 --time-unit s --top 1|the evaluation"; do
+  IFS='|' read -r command what <<<"$words"
+  rc=0
+  # shellcheck disable=SC2086 # the command's words
+  "$CACHEWARM" $command >/dev/full 2>"$T/err.txt" || rc=$?
+  expect_eq "$rc" 74 "exit code of '$command' with stdout on /dev/full"
+  expect_contains "$(cat "$T/err.txt")" \
+    "cachewarm: error: cannot write $what to stdout: No space left on device" \
+    "stderr of '$command' names the stdout failure"
+done
