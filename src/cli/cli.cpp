@@ -5,6 +5,7 @@
 #include "output.hpp"
 #include "predict_commands.hpp"
 #include "progress_line.hpp"
+#include "snapshot_command.hpp"
 
 #include "cachewarm/core/log.hpp"
 #include "cachewarm/exec/run_lock.hpp"
@@ -107,13 +108,6 @@ evaluation_instant(const std::string& at)
         std::chrono::system_clock::now());
   }
   return plan::parse_instant(at);
-}
-
-void
-print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics)
-{
-  const std::string text = manifest::to_string(diagnostics);
-  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 int
@@ -599,6 +593,9 @@ run_cli(int argc, char** argv)
   EvaluateArgs evaluate_args;
   CLI::App* evaluate_command = add_evaluate_command(app, evaluate_args);
 
+  SnapshotArgs snapshot_args;
+  CLI::App* snapshot_command = add_snapshot_command(app, snapshot_args);
+
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
   // libcurl's global state must be set up before any thread exists.
@@ -621,6 +618,10 @@ run_cli(int argc, char** argv)
   }
   if (schedules.plan->parsed() || schedules.cron->parsed()) {
     return run_schedule_command(schedules, schedule_args);
+  }
+  if (snapshot_command->parsed()) {
+    install_signal_handlers();
+    return command_snapshot(snapshot_args, g_stop);
   }
   if (predict_command->parsed()) {
     return command_predict(predict_args);

@@ -2,6 +2,8 @@
 
 #include "exit_codes.hpp"
 
+#include "cachewarm/manifest/diagnostic.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -156,6 +158,13 @@ print_output(std::string_view text, std::string_view what)
     return k_exit_output_lost;
   }
   return k_exit_ok;
+}
+
+void
+print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics)
+{
+  const std::string text = manifest::to_string(diagnostics);
+  std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
 void

@@ -4,6 +4,7 @@
 // understand.
 
 #include "cachewarm/core/result.hpp"
+#include "cachewarm/manifest/diagnostic.hpp"
 
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ int print_output(std::string_view text, std::string_view what);
 
 // `cachewarm: error: MESSAGE` on stderr.
 void print_error(std::string_view message);
+
+// A manifest's problems on stderr, one `file:line:col: ...` line each.
+void print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics);
 
 // The candidate closest to `word` by edit distance, if it is close enough to be a likely typo
 // (at most 2 edits, or a third of the word's length for long words); empty otherwise.

@@ -14,6 +14,7 @@
 #include "cachewarm/predict/evaluate.hpp"
 #include "cachewarm/predict/model.hpp"
 #include "cachewarm/predict/predict.hpp"
+#include "cachewarm/predict/segments.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -84,9 +85,25 @@ struct OpenedLog {
 
 // The reader and window of `args`; on error, the exit code.
 std::variant<OpenedLog, int>
-open_log(const LogArgs& args)
+open_log(const LogArgs& args, const PredictArgs* segments = nullptr)
 {
   predict::LogSpec spec;
+  if (segments != nullptr) {
+    spec.segment = segments->by;
+    if (!segments->by_prefixes.empty()) {
+      if (segments->by.empty()) {
+        return fail_with(core::Error{core::Errc::usage,
+                                     "--by-prefixes needs --by (the template of the address)"});
+      }
+      core::Result<std::vector<predict::SegmentPrefix>> prefixes =
+          predict::read_segment_prefixes(segments->by_prefixes);
+      if (!prefixes) {
+        return fail_with(
+            core::Error{prefixes.error().code, "--by-prefixes " + prefixes.error().message});
+      }
+      spec.segment_prefixes = std::move(*prefixes);
+    }
+  }
   core::Result<predict::LogFormat> format = predict::parse_log_format(args.format);
   if (!format) {
     return fail_with(format.error());
@@ -187,12 +204,86 @@ percent(double share)
   return buffer;
 }
 
+// A prediction's keys with their scores, expected cover, model and the requests after --at.
+nlohmann::json
+prediction_json(const predict::Prediction& prediction)
+{
+  nlohmann::json list = nlohmann::json::array();
+  for (const predict::ScoredKey& key : prediction.keys) {
+    list.push_back({{"key", key.key}, {"score", key.score}});
+  }
+  nlohmann::json features = nlohmann::json::object();
+  for (const auto& [name, weight] : prediction.weights.features) {
+    features[name] = weight;
+  }
+  return {{"keys", list},
+          {"expected_cover", prediction.expected_cover},
+          {"model",
+           {{"candidate", prediction.weights.candidate},
+            {"features", features},
+            {"backtest_windows", prediction.pairs},
+            {"backtest_cover", prediction.backtest_cover}}},
+          {"left_out_after_at", prediction.left_out}};
+}
+
+void
+add_selection(nlohmann::json& document, const PredictArgs& args)
+{
+  if (args.cover) {
+    document["cover"] = *args.cover;
+  } else {
+    document["top"] = args.top;
+  }
+}
+
+// `predict --by`: a prediction per segment, as `SEGMENT<TAB>KEY` lines or JSON.
+int
+predict_by_segment(const PredictArgs& args,
+                   const OpenedLog& log,
+                   const predict::PredictOptions& options)
+{
+  core::Result<std::vector<predict::SegmentPrediction>> predicted =
+      predict::predict_segments(*log.reader, options, args.max_segments);
+  if (!predicted) {
+    return fail_with(predicted.error());
+  }
+  log_counts(log.reader->counts());
+  if (args.output == "json") {
+    nlohmann::json segments = nlohmann::json::array();
+    for (const predict::SegmentPrediction& segment : *predicted) {
+      nlohmann::json one = prediction_json(segment.prediction);
+      one["segment"] = segment.segment;
+      segments.push_back(std::move(one));
+    }
+    nlohmann::json document = {{"segments", segments},
+                               {"window_seconds", log.window_s},
+                               {"log", counts_json(log.reader->counts())}};
+    add_selection(document, args);
+    return print_output(document.dump(2) + "\n", "the predicted keys");
+  }
+  std::string text;
+  for (const predict::SegmentPrediction& segment : *predicted) {
+    core::log(core::LogLevel::info,
+              "segment " + segment.segment + ": " + std::to_string(segment.prediction.keys.size())
+                  + " keys, expected to cover " + percent(segment.prediction.expected_cover)
+                  + "% of its next window's requests (model " + segment.prediction.weights.candidate
+                  + ")");
+    for (const predict::ScoredKey& key : segment.prediction.keys) {
+      text += segment.segment;
+      text += '\t';
+      text += key.key;
+      text += '\n';
+    }
+  }
+  return print_output(text, "the predicted keys");
+}
+
 } // namespace
 
 int
 command_predict(const PredictArgs& args)
 {
-  std::variant<OpenedLog, int> opened = open_log(args.log);
+  std::variant<OpenedLog, int> opened = open_log(args.log, &args);
   if (const int* code = std::get_if<int>(&opened)) {
     return *code;
   }
@@ -212,6 +303,9 @@ command_predict(const PredictArgs& args)
   options.cover = args.cover;
   options.max_keys = args.max_keys;
   options.at = at;
+  if (!args.by.empty()) {
+    return predict_by_segment(args, log, options);
+  }
   core::Result<predict::Prediction> predicted = predict::predict_keys(*log.reader, options);
   if (!predicted) {
     return fail_with(predicted.error());
@@ -237,29 +331,10 @@ command_predict(const PredictArgs& args)
                     "cannot be predicted)");
   }
   if (args.output == "json") {
-    nlohmann::json list = nlohmann::json::array();
-    for (const predict::ScoredKey& key : keys) {
-      list.push_back({{"key", key.key}, {"score", key.score}});
-    }
-    nlohmann::json features = nlohmann::json::object();
-    for (const auto& [name, weight] : weights.features) {
-      features[name] = weight;
-    }
-    nlohmann::json document = {{"keys", list},
-                               {"expected_cover", expected},
-                               {"window_seconds", log.window_s},
-                               {"model",
-                                {{"candidate", weights.candidate},
-                                 {"features", features},
-                                 {"backtest_windows", prediction.pairs},
-                                 {"backtest_cover", prediction.backtest_cover}}},
-                               {"log", counts_json(prediction.log)},
-                               {"left_out_after_at", prediction.left_out}};
-    if (args.cover) {
-      document["cover"] = *args.cover;
-    } else {
-      document["top"] = args.top;
-    }
+    nlohmann::json document = prediction_json(prediction);
+    document["window_seconds"] = log.window_s;
+    document["log"] = counts_json(prediction.log);
+    add_selection(document, args);
     return print_output(document.dump(2) + "\n", "the predicted keys");
   }
   std::string text;
@@ -352,6 +427,13 @@ add_predict_command(CLI::App& app, PredictArgs& args)
   command->add_option("--at", args.at, "Predict from the requests before this ISO 8601 instant");
   command->add_option("--output", args.output, "text (one key a line) or json")
       ->check(CLI::IsMember({"text", "json"}));
+  command->add_option(
+      "--by", args.by, "Predict per segment: a template over the log's fields ({host}, {3})");
+  command->add_option("--by-prefixes",
+                      args.by_prefixes,
+                      "File of `PREFIX NAME` lines mapping the --by address to segment names");
+  command->add_option("--max-segments", args.max_segments, "--by: at most this many segments (64)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   return command;
 }
 

@@ -35,6 +35,9 @@ struct PredictArgs {
   std::size_t max_keys = 10000;
   std::string at;
   std::string output = "text";
+  std::string by;          // --by: a segment template; empty = one prediction for the whole log
+  std::string by_prefixes; // --by-prefixes FILE: address prefixes to segment names
+  std::size_t max_segments = 64;
 };
 
 struct EvaluateArgs {

@@ -39,13 +39,6 @@ print_warning(std::string_view message)
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
-void
-print_diagnostics(const std::vector<manifest::Diagnostic>& diagnostics)
-{
-  const std::string text = manifest::to_string(diagnostics);
-  std::fwrite(text.data(), 1, text.size(), stderr);
-}
-
 std::string
 join(const std::vector<std::string>& parts, std::string_view separator)
 {

@@ -49,9 +49,11 @@ value_size(const Value& value)
           return size_of(shape.members);
         } else if constexpr (std::is_same_v<Shape, ZSetValue>) {
           return size_of(shape.entries);
-        } else {
-          static_assert(std::is_same_v<Shape, ListValue>, "value_size: unhandled Value shape");
+        } else if constexpr (std::is_same_v<Shape, ListValue>) {
           return size_of(shape.items);
+        } else {
+          static_assert(std::is_same_v<Shape, DumpValue>, "value_size: unhandled Value shape");
+          return size_of(shape.payload);
         }
       },
       value);

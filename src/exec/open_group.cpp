@@ -11,6 +11,7 @@
 #include "cachewarm/sources/http.hpp"
 #include "cachewarm/sources/key_lists.hpp"
 #include "cachewarm/sources/postgres.hpp"
+#include "cachewarm/sources/snapshot.hpp"
 #include "cachewarm/sources/sqlite.hpp"
 #include "cachewarm/sources/values.hpp"
 
@@ -92,6 +93,10 @@ predict_from_logs(const manifest::AccessLogSpec& log)
   spec.status_classes = log.status_classes;
   spec.methods = log.methods;
   spec.path_regex = log.path;
+  spec.segment = log.by;
+  for (const auto& [prefix, name] : log.prefixes) {
+    spec.segment_prefixes.push_back(predict::SegmentPrefix{prefix, name});
+  }
   auto classify = [](core::Error error) {
     // A log that cannot be read is a source failure (exit 3); a spec the reader refuses is the
     // manifest's fault (exit 2).
@@ -106,6 +111,9 @@ predict_from_logs(const manifest::AccessLogSpec& log)
   }
   predict::PredictOptions options;
   options.window_s = static_cast<double>(log.window.count()) / 1000.0;
+  if (!log.segment.empty()) {
+    options.segment = log.segment;
+  }
   options.capacity = log.capacity;
   options.top = log.top;
   options.cover = log.cover;
@@ -118,6 +126,7 @@ predict_from_logs(const manifest::AccessLogSpec& log)
   core::log(core::LogLevel::info,
             "access_log: " + std::to_string(counts.requests) + " requests of "
                 + std::to_string(counts.lines) + " lines predict "
+                + (log.segment.empty() ? "" : "for segment " + log.segment + " ")
                 + std::to_string(prediction->keys.size()) + " keys (model "
                 + prediction->weights.candidate + ")");
   std::vector<std::string> keys;
@@ -165,6 +174,14 @@ open_key_source(const manifest::Manifest& manifest, const manifest::GroupSpec& g
   }
   CW_ASSERT(group.keys_from.has_value());
   const manifest::KeysFromSpec& from = *group.keys_from;
+  if (!from.snapshot.empty()) {
+    sources::SnapshotKeysOptions options;
+    options.restore = group.value && group.value->kind == manifest::ValueKind::restore;
+    options.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    return sources::open_snapshot_keys(from.snapshot, options);
+  }
   if (from.access_log) {
     CW_TRY_ASSIGN(std::vector<std::string> keys, predict_from_logs(*from.access_log));
     return sources::make_value_keys(std::move(keys), "key", group.key);
@@ -217,6 +234,8 @@ open_value_resolver(const manifest::Manifest& manifest,
         sources::Collection::zset, value.member, value.score, fields);
   case manifest::ValueKind::list:
     return sources::make_grouped_value(sources::Collection::list, value.member, {}, fields);
+  case manifest::ValueKind::restore:
+    return sources::make_restore_value(fields);
   }
   return core::fail(core::Errc::internal, "unknown value kind");
 }
@@ -255,22 +274,7 @@ prepare_group(const manifest::Manifest& manifest, const plan::GroupPlan& group_p
 core::Result<std::unique_ptr<sinks::Sink>>
 open_sink(const manifest::TargetSpec& spec, const SetUpOptions& options)
 {
-  sinks::RedisOptions redis;
-  redis.name = spec.name;
-  redis.url = spec.url;
-  redis.connect_timeout = spec.connect_timeout;
-  redis.command_timeout = spec.command_timeout;
-  redis.reconnect_budget = spec.reconnect_budget;
-  redis.stop = options.stop;
-  redis.tls = spec.tls;
-  if (spec.sentinel) {
-    redis.sentinel_user = spec.sentinel->username;
-    redis.sentinel_password = spec.sentinel->password;
-    redis.sentinel_tls = spec.sentinel->tls;
-  }
-  redis.replicas_ack = spec.replicas_ack;
-  redis.replicas_ack_timeout = spec.replicas_ack_timeout;
-  redis.cluster = spec.cluster;
+  const sinks::RedisOptions redis = redis_options(spec, options.stop);
   CW_TRY_ASSIGN(std::unique_ptr<sinks::Sink> sink, sinks::make_redis_sink(redis));
   if (options.dry_run) {
     return sinks::make_dry_run_sink(spec.name, sink->describe());
@@ -295,6 +299,28 @@ resume_problem(const manifest::Manifest& manifest, const manifest::GroupSpec& gr
 }
 
 } // namespace
+
+sinks::RedisOptions
+redis_options(const manifest::TargetSpec& spec, const std::atomic<bool>* stop)
+{
+  sinks::RedisOptions redis;
+  redis.name = spec.name;
+  redis.url = spec.url;
+  redis.connect_timeout = spec.connect_timeout;
+  redis.command_timeout = spec.command_timeout;
+  redis.reconnect_budget = spec.reconnect_budget;
+  redis.stop = stop;
+  redis.tls = spec.tls;
+  if (spec.sentinel) {
+    redis.sentinel_user = spec.sentinel->username;
+    redis.sentinel_password = spec.sentinel->password;
+    redis.sentinel_tls = spec.sentinel->tls;
+  }
+  redis.replicas_ack = spec.replicas_ack;
+  redis.replicas_ack_timeout = spec.replicas_ack_timeout;
+  redis.cluster = spec.cluster;
+  return redis;
+}
 
 SetUp
 set_up(const manifest::Manifest& manifest, const plan::Plan& plan, const SetUpOptions& options)

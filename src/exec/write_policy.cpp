@@ -1,6 +1,7 @@
 #include "cachewarm/exec/write_policy.hpp"
 
 #include <limits>
+#include <variant>
 
 namespace cachewarm::exec {
 
@@ -27,6 +28,9 @@ void
 WritePolicy::apply(core::Entry& entry)
 {
   entry.only_missing = m_only_missing;
+  if (std::holds_alternative<core::DumpValue>(entry.value)) {
+    return; // a restored key keeps the TTL it had (set by the resolver)
+  }
   entry.ttl = m_ttl;
   if (m_ttl.count() > 0 && m_spread > 0) {
     std::uniform_int_distribution<std::int64_t> offset(-m_spread, m_spread);

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <span>
 #include <sstream>
 #include <string>
@@ -119,6 +120,7 @@ private:
   void parse_schedule(const Entry& entry, const std::string& path, const Fields& fields);
   void parse_defaults(const Entry& entry);
   void parse_groups(const Entry& entry);
+  void expand_segments();
 
   std::string m_file;
   std::string m_base_dir;
@@ -522,6 +524,43 @@ Parser::parse_groups(const Entry& entry)
       m_manifest.groups.push_back(std::move(*group));
     }
   }
+  expand_segments();
+}
+
+// Replaces each group with `targets_by_segment` by one group per segment (NAME.SEGMENT), in its
+// place: the copy writes to the segment's target and predicts from the segment's requests.
+void
+Parser::expand_segments()
+{
+  std::set<std::string, std::less<>> names;
+  for (const GroupSpec& group : m_manifest.groups) {
+    names.insert(group.name);
+  }
+  std::vector<GroupSpec> expanded;
+  for (GroupSpec& group : m_manifest.groups) {
+    if (group.targets_by_segment.empty()) {
+      expanded.push_back(std::move(group));
+      continue;
+    }
+    for (const auto& [segment, target] : group.targets_by_segment) {
+      GroupSpec copy = group;
+      copy.targets_by_segment.clear();
+      copy.family = group.name;
+      copy.name = group.name + "." + segment;
+      copy.targets = {target};
+      if (copy.keys_from && copy.keys_from->access_log) {
+        copy.keys_from->access_log->segment = segment;
+      }
+      if (names.contains(copy.name)) {
+        m_reader.error(group.loc,
+                       "group " + quote(group.name) + ": its segment " + quote(segment)
+                           + " would be the group " + quote(copy.name)
+                           + ", a name another group has");
+      }
+      expanded.push_back(std::move(copy));
+    }
+  }
+  m_manifest.groups = std::move(expanded);
 }
 
 } // namespace

@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::array<std::string_view, 3> k_rule_fields = {"match", "key", "field"};
 
-constexpr std::array<std::string_view, 14> k_access_log_fields = {"file",
+constexpr std::array<std::string_view, 16> k_access_log_fields = {"file",
                                                                   "files",
                                                                   "format",
                                                                   "header",
@@ -26,7 +26,9 @@ constexpr std::array<std::string_view, 14> k_access_log_fields = {"file",
                                                                   "methods",
                                                                   "path",
                                                                   "window",
-                                                                  "capacity"};
+                                                                  "capacity",
+                                                                  "by",
+                                                                  "prefixes"};
 
 constexpr std::array<std::string_view, 6> k_formats = {
     "combined", "common", "jsonl", "csv", "tsv", "fields"};
@@ -240,6 +242,43 @@ read_selection(YamlReader& reader,
   }
 }
 
+// `by: TEMPLATE` and `prefixes: {NAME: [PREFIX, ...], ...}` (which needs `by`). Prefixes are
+// checked when the log is opened.
+void
+read_segments(YamlReader& reader,
+              const Fields& fields,
+              const std::string& where,
+              AccessLogSpec& spec)
+{
+  const Entry* by = fields.find("by");
+  if (by != nullptr) {
+    spec.by = reader.read_nonempty(*by, where + ".by").value_or("");
+  }
+  const Entry* prefixes = fields.find("prefixes");
+  if (prefixes == nullptr) {
+    return;
+  }
+  if (by == nullptr) {
+    reader.error(prefixes->key_loc, where + ": \"prefixes\" needs \"by\" (the client address)");
+  }
+  const std::string path = where + ".prefixes";
+  if (!reader.expect_mapping(prefixes->value,
+                             prefixes->value_loc,
+                             path,
+                             "a mapping of segment names to address prefixes, like {eu: "
+                             "[10.1.0.0/16]}")) {
+    return;
+  }
+  for (const Entry& segment : reader.entries_of(prefixes->value, "segment", "in " + path)) {
+    if (std::optional<std::vector<std::string>> list =
+            reader.read_string_list(segment, path + "." + segment.key, "prefix", false)) {
+      for (std::string& prefix : *list) {
+        spec.prefixes.emplace_back(std::move(prefix), segment.key);
+      }
+    }
+  }
+}
+
 } // namespace
 
 std::optional<AccessLogSpec>
@@ -289,6 +328,7 @@ read_access_log(YamlReader& reader,
     reader.error(log.value_loc, where + ": format " + spec.format + " needs \"key\" or \"rules\"");
   }
   read_log_filters(reader, fields, where, spec);
+  read_segments(reader, fields, where, spec);
   read_selection(reader, keys_from, path, spec);
   if (reader.error_count() > errors) {
     return std::nullopt;

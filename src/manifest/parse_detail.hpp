@@ -120,6 +120,11 @@ private:
   void read_key_template(const Labels& labels, const Entry& key, bool query, GroupSpec& group);
   // ttl, ttl_jitter, only_missing, batch, concurrency, rate, throttle and the targets.
   void read_write_policy(const Labels& labels, const Fields& fields, GroupSpec& group);
+  // `targets_by_segment: {SEGMENT: TARGET, ...}` (the group is expanded by the caller).
+  void read_targets_by_segment(const Labels& labels, const Entry& entry, GroupSpec& group);
+  // keys_from snapshot takes no `key`; `value: {restore: snapshot}` needs `keys_from: {snapshot:
+  // FILE}` and no ttl or ttl_jitter; access_log `by` needs `targets_by_segment`.
+  void check_combinations(const Labels& labels, const Fields& fields, const GroupSpec& group);
   // `target: x` or `targets: [x, y]`, else the default target (an error when several exist).
   void read_targets(const Labels& labels, const Fields& fields, GroupSpec& group);
 

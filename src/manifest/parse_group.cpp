@@ -26,30 +26,24 @@ namespace cachewarm::manifest::detail {
 
 namespace {
 
-constexpr std::string_view k_group_fields[] = {"name",
-                                               "priority",
-                                               "schedule",
-                                               "keys",
-                                               "pattern",
-                                               "with",
-                                               "query",
-                                               "keys_from",
-                                               "key",
-                                               "value",
-                                               "ttl",
-                                               "ttl_jitter",
-                                               "target",
-                                               "targets",
-                                               "only_missing",
-                                               "batch",
-                                               "concurrency",
-                                               "rate",
-                                               "throttle"};
+constexpr std::string_view k_group_fields[] = {
+    "name",         "priority",   "schedule",    "keys",    "pattern",
+    "with",         "query",      "keys_from",   "key",     "value",
+    "ttl",          "ttl_jitter", "target",      "targets", "targets_by_segment",
+    "only_missing", "batch",      "concurrency", "rate",    "throttle"};
 // The fields that give a group its keys; exactly one must be present.
 constexpr std::string_view k_key_sources[] = {"keys", "pattern", "query", "keys_from"};
 constexpr std::string_view k_query_fields[] = {"source", "sql"};
-constexpr std::string_view k_keys_from_fields[] = {
-    "file", "source", "get", "format", "field", "access_log", "top", "cover", "max_keys"};
+constexpr std::string_view k_keys_from_fields[] = {"file",
+                                                   "source",
+                                                   "get",
+                                                   "format",
+                                                   "field",
+                                                   "access_log",
+                                                   "top",
+                                                   "cover",
+                                                   "max_keys",
+                                                   "snapshot"};
 
 // Of two fields of one mapping, the one written last (where "cannot be combined" points).
 const Entry&
@@ -100,7 +94,47 @@ GroupParser::parse(const YAML::Node& node, Location loc, std::size_t index)
     m_reader.error(loc, labels.path + ": missing required field \"value\"");
   }
   read_write_policy(labels, fields, group);
+  check_combinations(labels, fields, group);
   return group;
+}
+
+void
+GroupParser::check_combinations(const Labels& labels, const Fields& fields, const GroupSpec& group)
+{
+  if (group.keys_from && group.keys_from->access_log && !group.keys_from->access_log->by.empty()
+      && fields.find("targets_by_segment") == nullptr) {
+    m_reader.error(group.keys_from->access_log->loc,
+                   labels.path
+                       + ".keys_from.access_log: \"by\" needs \"targets_by_segment\" in the group "
+                         "(which segment goes to which target)");
+  }
+  const bool snapshot = group.keys_from && !group.keys_from->snapshot.empty();
+  if (const Entry* key = fields.find("key"); key != nullptr && snapshot) {
+    m_reader.error(key->key_loc,
+                   labels.path
+                       + ": \"key\" is not allowed with keys_from snapshot (its keys are "
+                         "the snapshot's own)");
+  }
+  const bool restore = group.value && group.value->kind == ValueKind::restore;
+  if (!restore) {
+    return;
+  }
+  if (!group.keys_from || group.keys_from->snapshot.empty()) {
+    if (fields.find("keys_from") == nullptr || group.keys_from) { // else already reported
+      m_reader.error(group.value->loc,
+                     labels.path
+                         + ".value: {restore: snapshot} needs \"keys_from: {snapshot: FILE}\"");
+    }
+    return;
+  }
+  for (const char* name : {"ttl", "ttl_jitter"}) {
+    if (const Entry* found = fields.find(name)) {
+      m_reader.error(found->key_loc,
+                     labels.path + ": " + quote(name)
+                         + " does not apply with {restore: snapshot} (a restored key keeps the "
+                           "TTL it had when the snapshot was taken)");
+    }
+  }
 }
 
 // --- Identity ----------------------------------------------------------------------------
@@ -397,15 +431,15 @@ GroupParser::parse_keys_from(const Entry& entry, const Labels& labels)
           entry.value,
           entry.value_loc,
           path,
-          "a mapping like {file: keys.txt}, {source: api, get: /keys.json} or {access_log: {file: "
-          "access.log}, top: 1000}")) {
+          "a mapping like {file: keys.txt}, {source: api, get: /keys.json}, {access_log: {file: "
+          "access.log}, top: 1000} or {snapshot: hot.jsonl}")) {
     return std::nullopt;
   }
   const Fields fields =
       m_reader.read_fields(entry.value, k_keys_from_fields, "in the keys_from of " + labels.who);
   if (fields.find("access_log") != nullptr) {
     bool alone = true;
-    for (const char* other : {"file", "source", "get", "format", "field"}) {
+    for (const char* other : {"file", "source", "get", "format", "field", "snapshot"}) {
       if (const Entry* found = fields.find(other)) {
         m_reader.error(found->key_loc,
                        path + ": " + quote(other) + " cannot be combined with \"access_log\"");
@@ -420,6 +454,26 @@ GroupParser::parse_keys_from(const Entry& entry, const Labels& labels)
     KeysFromSpec spec;
     spec.loc = entry.value_loc;
     spec.access_log = std::move(*log);
+    return spec;
+  }
+  if (const Entry* snapshot = fields.find("snapshot")) {
+    for (const char* other : {"file", "source", "get", "format", "field"}) {
+      if (const Entry* found = fields.find(other)) {
+        m_reader.error(found->key_loc,
+                       path + ": " + quote(other) + " cannot be combined with \"snapshot\"");
+      }
+    }
+    KeysFromSpec spec;
+    spec.loc = entry.value_loc;
+    if (std::optional<std::string> text = m_reader.read_nonempty(*snapshot, path + ".snapshot")) {
+      spec.snapshot = resolve_path(*text, m_context.base_dir);
+    }
+    for (const char* only : {"top", "cover", "max_keys"}) {
+      if (const Entry* found = fields.find(only)) {
+        m_reader.error(found->key_loc,
+                       path + ": " + quote(only) + " is only allowed with \"access_log\"");
+      }
+    }
     return spec;
   }
   for (const char* only : {"top", "cover", "max_keys"}) {
@@ -606,6 +660,12 @@ GroupParser::read_targets(const Labels& labels, const Fields& fields, GroupSpec&
   const std::vector<std::string>& defined = m_context.names.targets;
   const Entry* target = fields.find("target");
   const Entry* targets = fields.find("targets");
+  const Entry* by_segment = fields.find("targets_by_segment");
+  if (by_segment != nullptr && (target != nullptr || targets != nullptr)) {
+    m_reader.error(by_segment->key_loc,
+                   path + ": \"targets_by_segment\" cannot be combined with \""
+                       + (target != nullptr ? "target" : "targets") + "\"");
+  }
   if (target != nullptr && targets != nullptr) {
     m_reader.error(written_last(*targets, *target).key_loc,
                    path + ": \"target\" and \"targets\" cannot both be given");
@@ -632,10 +692,50 @@ GroupParser::read_targets(const Labels& labels, const Fields& fields, GroupSpec&
       }
       group.targets = std::move(list->items);
     }
-  } else if (m_context.default_target.empty() && defined.size() > 1) {
+  } else if (by_segment == nullptr && m_context.default_target.empty() && defined.size() > 1) {
     m_reader.error(labels.loc,
                    labels.who + ": no target given and several are defined (" + join(defined)
                        + "); set \"target\" in the group or \"defaults.target\"");
+  }
+  if (by_segment != nullptr) {
+    group.targets_loc = by_segment->value_loc;
+    read_targets_by_segment(labels, *by_segment, group);
+  }
+}
+
+void
+GroupParser::read_targets_by_segment(const Labels& labels, const Entry& entry, GroupSpec& group)
+{
+  const std::string path = labels.path + ".targets_by_segment";
+  if (!m_reader.expect_mapping(
+          entry.value, entry.value_loc, path, "a mapping of segments to targets, like {eu: eu}")) {
+    return;
+  }
+  const std::vector<Entry> segments = m_reader.entries_of(entry.value, "segment", "in " + path);
+  if (segments.empty()) {
+    m_reader.error(entry.value_loc, path + ": at least one segment is required");
+  }
+  for (const Entry& segment : segments) {
+    if (!is_valid_name(segment.key)) {
+      m_reader.error(segment.key_loc,
+                     path + ": invalid segment name " + quote(segment.key)
+                         + " (use letters, digits, '_', '.' and '-': it names a group)");
+      continue;
+    }
+    if (std::optional<std::string> name =
+            m_reader.read_nonempty(segment, path + "." + segment.key)) {
+      m_reader.check_reference(
+          labels.who, "target", *name, m_context.names.targets, segment.value_loc);
+      group.targets_by_segment.emplace_back(segment.key, std::move(*name));
+    }
+  }
+  const bool by =
+      group.keys_from && group.keys_from->access_log && !group.keys_from->access_log->by.empty();
+  if (!by) {
+    m_reader.error(entry.key_loc,
+                   labels.path
+                       + ": \"targets_by_segment\" needs keys_from: {access_log: {..., by: "
+                         "TEMPLATE}} (the segments of the log)");
   }
 }
 

@@ -31,10 +31,11 @@ constexpr std::string_view k_value_fields[] = {"column",
                                                "get",
                                                "json_pointer",
                                                "hash_from_json",
-                                               "text"};
+                                               "text",
+                                               "restore"};
 // The fields of `value:` that pick its kind; exactly one must be present.
 constexpr std::string_view k_value_kinds[] = {
-    "column", "hash", "set", "zset", "list", "sql", "get", "text"};
+    "column", "hash", "set", "zset", "list", "sql", "get", "text", "restore"};
 // Value kinds that read the group's query rows.
 constexpr std::string_view k_row_value_kinds[] = {"column", "hash", "set", "zset", "list"};
 // Value fields that only make sense with `get`.
@@ -85,6 +86,15 @@ GroupParser::parse_value(const Entry& entry, const Labels& labels, const KeyVari
       value.text = m_reader.compile_template(*text, kind.value_loc, path + ".text", template_vars)
                        .value_or(core::Template{});
     }
+  } else if (kind.key == "restore") {
+    value.kind = ValueKind::restore;
+    if (std::optional<std::string> from = m_reader.read_nonempty(kind, path + ".restore");
+        from && *from != "snapshot") {
+      m_reader.error(
+          kind.value_loc,
+          path + ".restore: expected \"snapshot\" (the DUMPs of a keys_from snapshot), got "
+              + quote(*from));
+    }
   } else {
     value = read_lookup(entry, fields, kind, labels, vars);
   }
@@ -110,7 +120,8 @@ GroupParser::value_kind(const Entry& entry, const Fields& fields, const std::str
                      path
                          + ": expected one of {column: C}, {hash: [C...]}, {set: C}, {list: C}, "
                            "{zset: {member: C, score: D}}, {source, sql, params}, "
-                           "{source, get, json_pointer, hash_from_json} or {text: T}");
+                           "{source, get, json_pointer, hash_from_json}, {text: T} or "
+                           "{restore: snapshot}");
     }
     return nullptr;
   }

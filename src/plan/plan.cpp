@@ -50,14 +50,26 @@ private:
 
 namespace {
 
-// The groups to run: every group, or those named with -g (in manifest order), highest priority
-// first; equal priorities keep manifest order. A -g naming no group is a diagnostic.
+// The groups to run: every group, or those named with -g (in manifest order; a -g naming a
+// targets_by_segment group selects all its segments), highest priority first; equal priorities
+// keep manifest order. A -g naming no group is a diagnostic.
 std::vector<const manifest::GroupSpec*>
 choose_groups(const manifest::Manifest& manifest, const PlanOptions& options, Checker& checker)
 {
   std::vector<const manifest::GroupSpec*> chosen;
+  auto named = [&](const manifest::GroupSpec& group) {
+    return std::find_if(options.groups.begin(),
+                        options.groups.end(),
+                        [&](const std::string& name) {
+                          return name == group.name
+                                 || (!group.family.empty() && name == group.family);
+                        })
+           != options.groups.end();
+  };
   for (const std::string& name : options.groups) {
-    if (manifest.find_group(name) == nullptr) {
+    if (std::none_of(manifest.groups.begin(), manifest.groups.end(), [&](const auto& group) {
+          return group.name == name || group.family == name;
+        })) {
       std::string defined;
       for (const manifest::GroupSpec& known : manifest.groups) {
         defined += (defined.empty() ? "" : ", ") + known.name;
@@ -66,9 +78,7 @@ choose_groups(const manifest::Manifest& manifest, const PlanOptions& options, Ch
     }
   }
   for (const manifest::GroupSpec& group : manifest.groups) {
-    if (options.groups.empty()
-        || std::find(options.groups.begin(), options.groups.end(), group.name)
-               != options.groups.end()) {
+    if (options.groups.empty() || named(group)) {
       chosen.push_back(&group);
     }
   }

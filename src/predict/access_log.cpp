@@ -158,6 +158,7 @@ struct ReaderState {
   std::vector<Rule> rules;
   std::optional<Renderer> client;
   std::optional<Renderer> segment;
+  PrefixTable prefixes; // maps the rendered segment (an address) to a region, when not empty
   std::array<bool, 10> status_kept{}; // by first digit, when `status_filter`
   bool status_filter = false;
   std::size_t status_id = 0;
@@ -334,6 +335,12 @@ compile_spec(ReaderState& state, const LogSpec& spec)
   if (!spec.segment.empty()) {
     CW_TRY_ASSIGN(state.segment, state.compile("--by", spec.segment, nullptr));
   }
+  if (!spec.segment_prefixes.empty()) {
+    if (spec.segment.empty()) {
+      return core::fail(core::Errc::usage, "address prefixes need a --by template (the address)");
+    }
+    CW_TRY_ASSIGN(state.prefixes, PrefixTable::make(spec.segment_prefixes));
+  }
   CW_TRY(state.add_filters(spec));
   state.parser->bind(state.names);
   return {};
@@ -471,6 +478,9 @@ ReaderState::process(std::string_view text, Request& request)
   if (request.key.empty() || (client && !client->render(*parser, nullptr, request.client))
       || (segment && !segment->render(*parser, nullptr, request.segment))) {
     return SkipReason::no_key;
+  }
+  if (!prefixes.empty()) {
+    request.segment.assign(prefixes.lookup(request.segment));
   }
   return std::nullopt;
 }

@@ -46,6 +46,7 @@ struct KeyStats {
   std::array<float, 24> hours{};   // requests by UTC hour of day
   std::array<Successor, 4> next{}; // the most frequent next keys of one client
   float next_total = 0;            // transitions from this key counted
+  std::int32_t watch = -1;         // the model's watch slot while this key is watched; else -1
 };
 
 class KeyTable {
@@ -59,6 +60,16 @@ public:
 
   // The stats of `key`, or null when it is not tracked.
   KeyStats* find(std::string_view key);
+
+  // Where `stats` (a key of this table) is: valid until the generation changes.
+  std::uint32_t index_of(const KeyStats& stats) const
+  {
+    return static_cast<std::uint32_t>(&stats - m_keys.data());
+  }
+  KeyStats& at(std::uint32_t index) { return m_keys[index]; }
+  // Changes whenever keys move (an eviction), so that a remembered index can be trusted.
+  std::uint64_t generation() const { return m_evictions; }
+  std::vector<KeyStats>& mutable_keys() { return m_keys; }
 
   const std::vector<KeyStats>& keys() const { return m_keys; }
 
@@ -96,10 +107,13 @@ class ClientTable {
 public:
   explicit ClientTable(std::size_t capacity);
 
-  // The last request of one client: key (empty for a new client) and time.
+  // The last request of one client: key (empty for a new client), time, and where that key
+  // was in the KeyTable (`index`, trusted while the table's generation is `generation`).
   struct Last {
     std::string key;
     double time = 0;
+    std::uint32_t index = 0;
+    std::uint64_t generation = ~std::uint64_t{0};
   };
 
   // The last request of `client`, for the caller to read and then overwrite.

@@ -225,25 +225,40 @@ Model::State::add(double time, std::string_view key, std::string_view client)
   last_time = std::max(last_time, time);
   ++requests;
   window_requests += 1;
+  bool seen_before = false;
+  const std::uint64_t generation = keys.generation();
+  const std::size_t tracked = keys.keys().size();
+  KeyStats& stats = keys.add(key, time, window, seen_before);
+  const std::uint32_t slot = keys.index_of(stats);
   if (predictions_pending) {
-    if (const auto found = watched.find(key); found != watched.end()) {
+    // A key tracked before carries its watch slot; a new one (or one the table just made room
+    // for) is looked up.
+    if (keys.generation() == generation && slot < tracked) {
+      if (stats.watch >= 0) {
+        watch_counts[static_cast<std::size_t>(stats.watch)] += 1;
+      }
+    } else if (const auto found = watched.find(key); found != watched.end()) {
+      stats.watch = static_cast<std::int32_t>(found->second);
       watch_counts[found->second] += 1;
     }
   }
-  bool seen_before = false;
-  keys.add(key, time, window, seen_before);
   if (seen_before) {
     seen_in_window += 1;
   }
   if (!client.empty()) {
     detail::ClientTable::Last& last = clients.last(client);
-    if (!last.key.empty() && last.key != key && time - last.time <= options.window_s) {
-      if (KeyStats* from = keys.find(last.key)) {
-        count_transition(*from, key);
+    if (!last.key.empty() && time - last.time <= options.window_s) {
+      const bool known = last.generation == keys.generation();
+      if (known ? last.index != slot : last.key != key) {
+        if (KeyStats* from = known ? &keys.at(last.index) : keys.find(last.key)) {
+          count_transition(*from, key);
+        }
       }
     }
     last.key.assign(key);
     last.time = time;
+    last.index = slot;
+    last.generation = keys.generation();
   }
   if (detail::numbered(key)) {
     // A ring of the latest numbered requests (strings reused).
@@ -522,6 +537,9 @@ Model::State::build_lists()
   }
   watched.clear();
   watch_counts.assign(pool.size(), 0);
+  for (KeyStats& stats : keys.mutable_keys()) {
+    stats.watch = -1;
+  }
   std::vector<char> listed(pool.size(), 0);
   for (const std::vector<std::uint32_t>& list : lists) {
     for (const std::uint32_t i : list) {
@@ -531,6 +549,9 @@ Model::State::build_lists()
   for (std::uint32_t i = 0; i < pool.size(); ++i) {
     if (listed[i] != 0) {
       watched.emplace(pool[i], i);
+      if (KeyStats* stats = keys.find(pool[i])) {
+        stats->watch = static_cast<std::int32_t>(i);
+      }
     }
   }
   lists_fresh = true;

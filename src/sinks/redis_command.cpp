@@ -101,6 +101,18 @@ append_write_command(std::string& out, const core::Entry& entry)
     }
     return;
   }
+  if (const auto* dump = std::get_if<core::DumpValue>(&entry.value)) {
+    // RESTORE takes 0 for "no expiry"; without REPLACE an existing key answers -BUSYKEY (skipped).
+    append_header(out, '*', entry.only_missing ? 4 : 5);
+    append_bulk(out, "RESTORE");
+    append_bulk(out, entry.key);
+    append_bulk(out, ttl);
+    append_bulk(out, dump->payload);
+    if (!entry.only_missing) {
+      append_bulk(out, "REPLACE");
+    }
+    return;
+  }
   append_header(out, '*', 7 + element_count(entry.value));
   append_bulk(out, "EVAL");
   append_bulk(out, k_replace_script);
@@ -158,6 +170,9 @@ estimated_memory(const core::Entry& entry)
   if (const auto* text = std::get_if<std::string>(&entry.value)) {
     return bytes + allocated(text->size());
   }
+  if (const auto* dump = std::get_if<core::DumpValue>(&entry.value)) {
+    return bytes + allocated(dump->payload.size()); // about the serialised size
+  }
   auto element = [&](std::string_view part) { bytes += part.size() + k_element_overhead; };
   if (const auto* hash = std::get_if<core::HashValue>(&entry.value)) {
     for (const auto& [field, value] : hash->fields) {
@@ -200,6 +215,9 @@ classify_reply(ReplyType type, std::string_view text, long long integer)
     return {integer == 0 ? ReplyOutcome::skipped : ReplyOutcome::written, {}, {}, false};
   case ReplyType::error: {
     const std::string_view word = text.substr(0, text.find(' '));
+    if (word == "BUSYKEY") { // RESTORE without REPLACE (only_missing): the key exists
+      return {ReplyOutcome::skipped, {}, {}, false};
+    }
     std::string kind = "redis_error";
     if (word == "WRONGTYPE") {
       kind = "wrongtype";

@@ -50,6 +50,10 @@ read_whole_file(const std::string& path, std::ifstream& in)
   }
 }
 
+} // namespace
+
+namespace detail {
+
 core::Result<std::unique_ptr<std::ifstream>>
 open_file(const std::string& path)
 {
@@ -70,13 +74,13 @@ open_file(const std::string& path)
   return in;
 }
 
-} // namespace
+} // namespace detail
 
 core::Result<std::unique_ptr<KeySource>>
 open_key_file(const std::string& path, const KeyListOptions& options)
 {
   CW_TRY(check_options(options));
-  CW_TRY_ASSIGN(std::unique_ptr<std::ifstream> in, open_file(path));
+  CW_TRY_ASSIGN(std::unique_ptr<std::ifstream> in, detail::open_file(path));
   if (options.format == KeyListFormat::json || options.format == KeyListFormat::sitemap) {
     CW_TRY_ASSIGN(std::string document, read_whole_file(path, *in));
     return parse_key_document(std::move(document), path, options);

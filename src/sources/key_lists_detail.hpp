@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -73,6 +74,10 @@ void add_item(KeyItems& items,
 // A KeySource handing out `items` in batches, with `fields` as its field names and the number of
 // items as its size hint.
 std::unique_ptr<KeySource> make_buffered_keys(std::vector<std::string> fields, KeyItems items);
+
+// A key file opened for reading (binary). Errors: Errc::source, "<path>: cannot open: <reason>"
+// (no such file or directory, permission denied, is a directory).
+core::Result<std::unique_ptr<std::ifstream>> open_file(const std::string& path);
 
 // --- Physical lines (line_reader.cpp) ------------------------------------------------------------
 

@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 
 expect_exit 2 cw frobnicate
 expect_contains "$(cat "$T/err.txt")" \
-  'cachewarm: error: unknown command "frobnicate"; commands: run, plan, cron, validate, predict, evaluate, version' \
+  'cachewarm: error: unknown command "frobnicate"; commands: run, plan, cron, validate, predict, evaluate, snapshot, version' \
   "names the unknown command and lists the known ones"
 expect_not_contains "$(cat "$T/err.txt")" "A subcommand is required" "no misleading CLI11 message"
 

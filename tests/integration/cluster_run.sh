@@ -6,8 +6,10 @@
 # strings, hashes, sets, sorted sets and lists (the collections one script call on one key, a
 # 2,500-member set included) read back whole through redis-cli -c; `cluster: true` on a redis://
 # URL seeds from one node (a master or a replica); replicas_ack: 1 leaves every key on the
-# replicas too. Errors: no seed reachable (exit 3, `no cluster node reachable`), a server without
-# cluster support behind a cluster URL (exit 3), a database in a cluster URL (exit 2).
+# replicas too. `snapshot` of a cluster target scans every master, and a restore of it writes each
+# key back to the master of its slot. Errors: no seed reachable (exit 3, `no cluster node
+# reachable`), a server without cluster support behind a cluster URL (exit 3), a database in a
+# cluster URL (exit 2).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_cluster.sh"
 
@@ -272,6 +274,32 @@ for p in "${replicas[@]}"; do
   expect_eq "$(cluster_rcli "$p" eval "return #redis.call('keys', 'ack:*')" 0)" \
     "$(cluster_rcli "$mp" eval "return #redis.call('keys', 'ack:*')" 0)" \
     "replica $p holds every ack: key of its master $mp right after the run"
+done
+
+# --- (e2) snapshot scans every master; a restore writes each key back to its own master ---------
+expect_exit 0 cw snapshot "$T/e.yaml" --target c --out "$T/snap.jsonl" --match 'ack:1?' \
+  --top 100 --values --progress never
+r=$T/out.json
+expect_json "$r" .kept 10
+expect_json "$r" .examined 10
+expect_json "$r" .keys_in_db "$(cluster_dbsize)"
+expect_json "$r" .ranked_by idle_time
+expect_eq "$(tail -n +2 "$T/snap.jsonl" | jq -r .key | LC_ALL=C sort | paste -sd,)" \
+  "$(printf 'ack:1%d\n' 0 1 2 3 4 5 6 7 8 9 | paste -sd,)" "the snapshot holds ack:10..ack:19"
+for i in 0 1 2 3 4 5 6 7 8 9; do crcli del "ack:1$i" >/dev/null; done
+cat >"$T/e2.yaml" <<EOF
+version: 1
+targets:
+  c: {url: "$(cluster_url)"}
+groups:
+  - name: back
+    keys_from: {snapshot: "$T/snap.jsonl"}
+    value: {restore: snapshot}
+EOF
+expect_exit 0 cw run "$T/e2.yaml" --progress never
+expect_json "$T/out.json" .totals.written 10
+for i in 0 5 9; do
+  expect_eq "$(crcli get "ack:1$i")" "a1$i" "ack:1$i restored on its master"
 done
 
 # --- (f) errors ---------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 # rules turn them into keys; 404s filtered out); `cover` gives the fewest keys expected to cover
 # a share; a log that cannot be read is exit 3 naming it, with nothing written; a bad rule is
 # exit 2 at its file:line:col; `top` without `access_log` and `top` with `cover` are refused.
+# Segments: `by` + `prefixes` + `targets_by_segment` make one group per region (NAME.SEGMENT),
+# each warming its own region's hot set on its own target.
 source "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || fail "python3 is not installed (scripts/deps.sh installs it)"
@@ -116,3 +118,48 @@ manifest "$T/zero.yaml" access.log "top: 0"
 expect_exit 2 cw validate "$T/zero.yaml"
 expect_contains "$(cat "$T/err.txt")" "zero.yaml:12:12: groups[1] (\"hot\").keys_from.top: expected a positive integer" \
   "top must be positive"
+
+# --- Segments: targets_by_segment warms each region's own hot set on its own target -------------
+# Two regions by client address: eu (10.1.0.0/16) asks for /product/e*, us (10.2.0.0/16) for
+# /product/u*; a client outside both is "other" and, with no target for it, warmed nowhere.
+python3 - "$T/regions.log" <<'PY'
+import sys
+with open(sys.argv[1], "w") as out:
+    for i in range(1800):
+        s = i * 6
+        h, m, sec = 10 + s // 3600, s // 60 % 60, s % 60
+        for ip, path in ((f"10.1.0.{i % 7}", f"/product/e{i % 3}"),
+                         (f"10.2.0.{i % 7}", f"/product/u{i % 4}"),
+                         ("192.0.2.1", "/product/o1")):
+            out.write(f'{ip} - - [17/May/2015:{h:02d}:{m:02d}:{sec:02d} +0000] '
+                      f'"GET {path} HTTP/1.1" 200 512 "-" "curl/8"\n')
+PY
+cat >"$T/regions.yaml" <<YAML
+version: 1
+targets:
+  main: {url: "$(redis_url 0)"}
+  eu: {url: "$(redis_url 1)"}
+groups:
+  - name: hot
+    keys_from:
+      access_log:
+        file: regions.log
+        by: "{host}"
+        prefixes: {eu: [10.1.0.0/16], us: [10.2.0.0/16]}
+        rules: [{match: '^/product/(?<id>\\w+)', key: '{id}'}]
+      top: 10
+    key: "product:{key}"
+    value: {text: "p-{key}"}
+    targets_by_segment: {eu: eu, us: main}
+YAML
+rcli flushall >/dev/null
+expect_exit 0 cw run "$T/regions.yaml" -g hot --progress never
+r=$T/out.json
+expect_json "$r" '[.groups[].name] | join(",")' "hot.eu,hot.us"
+expect_json "$r" .totals.written 7
+expect_eq "$(scan_keys 1 | paste -sd,)" "product:e0,product:e1,product:e2" "eu's keys on the eu target"
+expect_eq "$(scan_keys 0 | paste -sd,)" "product:u0,product:u1,product:u2,product:u3" \
+  "us's keys on the main target"
+expect_eq "$(rcli -n 1 get product:e1)" "p-e1" "an eu value"
+expect_exit 0 cw plan "$T/regions.yaml"
+expect_contains "$(cat "$T/out.json")" "hot.us" "plan lists the segment groups"

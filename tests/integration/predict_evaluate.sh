@@ -5,7 +5,9 @@
 #   2 `unparsed`, named FILE:LINE in the examples); --cover gives the shortest prefix of the
 #   ranking whose scores reach the share; --at leaves out the requests at or after it; a gzip
 #   copy of the log gives the same output; --rules turn paths into keys and count the lines no
-#   rule matches as no_rule.
+#   rule matches as no_rule; --by predicts per segment (SEGMENT<TAB>KEY lines, or JSON
+#   segments), --by-prefixes maps addresses to named segments ("other" for the rest), and too
+#   many segments, a bad prefix line or prefixes without --by are usage errors.
 #   evaluate: on a hand-made log of 4 hourly windows (one empty) exactly one window pair is
 #   scored, with the metrics worked out by hand below; the default Ks are 100 and 1000; --chart
 #   writes an SVG with one panel per K and the three series.
@@ -250,3 +252,32 @@ expect_json "$T/out.json" '.log.lines' 5
 expect_json "$T/out.json" '.log.requests' 4
 expect_json "$T/out.json" '.log.skipped.no_rule' 1
 expect_json "$T/out.json" '.log.examples[0] | startswith("'"$T/products.log"':4: no_rule:")' true
+
+# --by: a prediction per segment. By the client's address: 10.0.0.1 and .2 ask for /p/7, .3 for
+# /p/12 only; with a prefix file, 10.0.0.0/31 is "eu" (10.0.0.0 and .1) and the rest "other"
+# (where /p/7 and /p/12 tie and the more recent, /p/7, comes first).
+cat >"$T/seg.log" <<'LOG'
+10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET /p/7 HTTP/1.1" 200 12 "-" "curl"
+10.0.0.1 - - [17/May/2015:10:00:01 +0000] "GET /p/7 HTTP/1.1" 200 12 "-" "curl"
+10.0.0.3 - - [17/May/2015:10:00:02 +0000] "GET /p/12 HTTP/1.1" 200 12 "-" "curl"
+10.0.0.2 - - [17/May/2015:10:00:03 +0000] "GET /p/7 HTTP/1.1" 200 12 "-" "curl"
+LOG
+expect_exit 0 cw predict --log "$T/seg.log" --by '{host}' --top 1
+expect_eq "$(cat "$T/out.json")" $'10.0.0.1\t/p/7\n10.0.0.2\t/p/7\n10.0.0.3\t/p/12' \
+  "one SEGMENT<TAB>KEY line per segment's key"
+printf '# regions\n10.0.0.0/31 eu\n' >"$T/prefixes.txt"
+expect_exit 0 cw predict --log "$T/seg.log" --by '{host}' --by-prefixes "$T/prefixes.txt" \
+  --top 2 --output json
+expect_json "$T/out.json" '[.segments[].segment] | join(",")' "eu,other"
+expect_json "$T/out.json" '.segments[0].keys | map(.key) | join(",")' "/p/7"
+expect_json "$T/out.json" '.segments[1].keys | map(.key) | join(",")' "/p/7,/p/12"
+expect_json "$T/out.json" '.log.requests' 4
+expect_exit 2 cw predict --log "$T/seg.log" --by '{host}' --max-segments 2
+expect_contains "$(cat "$T/err.txt")" '--by: more than 2 segments (the next one is "10.0.0.2")' \
+  "too many segments"
+printf '10.0.0.0/40 eu\n' >"$T/bad-prefixes.txt"
+expect_exit 2 cw predict --log "$T/seg.log" --by '{host}' --by-prefixes "$T/bad-prefixes.txt"
+expect_contains "$(cat "$T/err.txt")" "--by-prefixes $T/bad-prefixes.txt:1: bad prefix" \
+  "a bad prefix names its file and line"
+expect_exit 2 cw predict --log "$T/seg.log" --by-prefixes "$T/prefixes.txt"
+expect_exit 2 cw predict --log "$T/seg.log" --by '{nope}'

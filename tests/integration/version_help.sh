@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `version`, `--version` and `--help` exit 0; usage errors exit 2; and every long option that
-# `cachewarm run --help`, `predict --help` and `evaluate --help` list is documented in
-# man/cachewarm.1.
+# `cachewarm run --help`, `predict --help`, `evaluate --help` and `snapshot --help` list is
+# documented in man/cachewarm.1.
 source "$(dirname "$0")/lib.sh"
 
 project_version=$(sed -n 's/^project(cachewarm VERSION \([0-9.]*\).*/\1/p' "$CACHEWARM_SOURCE_DIR/CMakeLists.txt")
@@ -39,8 +39,8 @@ for opt in $(grep -oE -- '--[a-z][a-z0-9-]+' "$T/run-help.txt" | sort -u); do
   [[ "$man_text" == *"$opt"* ]] || missing+=("$opt")
 done
 ((${#missing[@]} == 0)) || fail "long options of 'run --help' missing from man/cachewarm.1: ${missing[*]}"
-# ... and so is every long option of `predict --help` and `evaluate --help`.
-for command in predict evaluate; do
+# ... and so is every long option of `predict --help`, `evaluate --help` and `snapshot --help`.
+for command in predict evaluate snapshot; do
   expect_exit 0 cw "$command" --help
   for opt in $(cat "$T/out.json" "$T/err.txt" | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
     [[ "$opt" == --help ]] && continue

@@ -65,6 +65,15 @@ TEST_SUITE("exec::write_policy")
     }
   }
 
+  TEST_CASE("a restored value keeps the TTL it came with; only_missing still applies")
+  {
+    WritePolicy policy(90s, Jitter{0.5, 0ms}, true, 7);
+    Entry e{"k", cachewarm::core::DumpValue{"payload"}, 1234ms, false};
+    policy.apply(e);
+    CHECK(e.ttl == 1234ms);
+    CHECK(e.only_missing);
+  }
+
   TEST_CASE("no TTL means no jitter")
   {
     WritePolicy policy(0ms, Jitter{0.5, 10s}, false, 3);

@@ -470,7 +470,9 @@ TEST_SUITE("manifest::parse")
                                 "    value: {text: v}\n"))
         == "10:5: unknown field \"tll\" in group \"x\" (expected one of: name, priority, "
            "schedule, keys, pattern, with, query, keys_from, key, value, ttl, ttl_jitter, target, "
-           "targets, only_missing, batch, concurrency, rate, throttle); did you mean \"ttl\"?");
+           "targets, targets_by_segment, only_missing, batch, concurrency, rate, throttle); did "
+           "you "
+           "mean \"ttl\"?");
   }
 
   TEST_CASE("bad throttle settings are located and explained")
@@ -1221,7 +1223,7 @@ TEST_SUITE("manifest::parse")
                                   "    value: {params: [a]}\n"))
           == "10:12: groups[1] (\"x\").value: expected one of {column: C}, {hash: [C...]}, "
              "{set: C}, {list: C}, {zset: {member: C, score: D}}, {source, sql, params}, "
-             "{source, get, json_pointer, hash_from_json} or {text: T}");
+             "{source, get, json_pointer, hash_from_json}, {text: T} or {restore: snapshot}");
   }
 
   // --- hash_from_json and json_pointer ----------------------------------------------------
@@ -1328,6 +1330,83 @@ TEST_SUITE("manifest::parse")
     CHECK(log.cover == std::optional<double>(0.9));
     CHECK(log.max_keys == 300);
     CHECK(group.keys_from->file.empty());
+  }
+
+  TEST_CASE("targets_by_segment: one group per segment, each to its target and its segment")
+  {
+    const std::string text =
+        "version: 1\n"
+        "targets:\n"
+        "  main: {url: \"redis://127.0.0.1:6379\"}\n"
+        "  eu: {url: \"redis://127.0.0.1:6380\"}\n"
+        "groups:\n"
+        "  - name: first\n"
+        "    keys: [a]\n"
+        "    value: {text: v}\n"
+        "    target: main\n"
+        "  - name: hot\n"
+        "    keys_from:\n"
+        "      access_log:\n"
+        "        file: a.log\n"
+        "        by: '{host}'\n"
+        "        prefixes: {eu: [10.1.0.0/16, '2001:db8::/32'], us: [10.2.0.0/16]}\n"
+        "    value: {text: v}\n"
+        "    targets_by_segment: {eu: eu, us: main}\n";
+    const LoadResult result = parse(text);
+    REQUIRE(result.diagnostics.empty());
+    const auto& groups = result.manifest->groups;
+    REQUIRE(groups.size() == 3);
+    CHECK(groups[0].name == "first");
+    CHECK(groups[1].name == "hot.eu");
+    CHECK(groups[1].family == "hot");
+    CHECK(groups[1].targets == std::vector<std::string>{"eu"});
+    CHECK(groups[1].targets_by_segment.empty());
+    const cachewarm::manifest::AccessLogSpec& log = *groups[1].keys_from->access_log;
+    CHECK(log.segment == "eu");
+    CHECK(log.by == "{host}");
+    CHECK(log.prefixes
+          == std::vector<std::pair<std::string, std::string>>{
+              {"10.1.0.0/16", "eu"}, {"2001:db8::/32", "eu"}, {"10.2.0.0/16", "us"}});
+    CHECK(groups[2].name == "hot.us");
+    CHECK(groups[2].targets == std::vector<std::string>{"main"});
+    CHECK(groups[2].keys_from->access_log->segment == "us");
+  }
+
+  TEST_CASE("targets_by_segment and by: what they need and refuse")
+  {
+    CHECK(
+        all_problems(with_group("  - name: g\n"
+                                "    keys_from: {access_log: {file: a.log, by: '{host}'}}\n"
+                                "    value: {text: v}\n"
+                                "  - name: h\n"
+                                "    keys: [a]\n"
+                                "    value: {text: v}\n"
+                                "    target: main\n"
+                                "    targets_by_segment: {e/u: main, us: nope}\n"
+                                "  - name: i\n"
+                                "    keys_from: {access_log: {file: a.log, prefixes: {eu: [x]}}}\n"
+                                "    value: {text: v}\n"))
+        == std::vector<std::string>{
+            "9:29: groups[1] (\"g\").keys_from.access_log: \"by\" needs \"targets_by_segment\" "
+            "in the group (which segment goes to which target)",
+            "15:5: groups[2] (\"h\"): \"targets_by_segment\" cannot be combined with "
+            "\"target\"",
+            "15:5: groups[2] (\"h\"): \"targets_by_segment\" needs keys_from: {access_log: "
+            "{..., by: TEMPLATE}} (the segments of the log)",
+            "15:26: groups[2] (\"h\").targets_by_segment: invalid segment name \"e/u\" (use "
+            "letters, digits, '_', '.' and '-': it names a group)",
+            "15:41: group \"h\": unknown target \"nope\" (defined: main)",
+            "17:43: groups[3] (\"i\").keys_from.access_log: \"prefixes\" needs \"by\" (the "
+            "client address)"});
+    CHECK(only_problem(with_group("  - name: g.eu\n"
+                                  "    keys: [a]\n"
+                                  "    value: {text: v}\n"
+                                  "  - name: g\n"
+                                  "    keys_from: {access_log: {file: a.log, by: '{host}'}}\n"
+                                  "    value: {text: v}\n"
+                                  "    targets_by_segment: {eu: main}\n"))
+          == "11:5: group \"g\": its segment \"eu\" would be the group \"g.eu\", a name another "
+             "group has");
   }
 
   TEST_CASE("keys_from an access log: defaults, and what it refuses")
@@ -1530,13 +1609,45 @@ TEST_SUITE("manifest::parse")
              "exactly one key source: keys, pattern, query or keys_from)");
   }
 
+  TEST_CASE("keys_from snapshot: a path relative to the manifest, restore needs it and no ttl")
+  {
+    const LoadResult ok = parse(with_group("  - name: x\n"
+                                           "    keys_from: {snapshot: hot.jsonl}\n"
+                                           "    value: {restore: snapshot}\n"
+                                           "    only_missing: true\n"));
+    REQUIRE(ok.manifest.has_value());
+    const cachewarm::manifest::GroupSpec& group = ok.manifest->groups.front();
+    CHECK(group.keys_from->snapshot == "/etc/cw/hot.jsonl");
+    CHECK(group.value->kind == cachewarm::manifest::ValueKind::restore);
+    CHECK(
+        all_problems(with_group("  - name: x\n"
+                                "    keys_from: {snapshot: hot.jsonl, field: id}\n"
+                                "    key: \"p:{key}\"\n"
+                                "    value: {restore: dumps}\n"
+                                "    ttl: 1h\n"
+                                "  - name: y\n"
+                                "    keys: [a]\n"
+                                "    value: {restore: snapshot}\n"))
+        == std::vector<std::string>{
+            "9:38: groups[1] (\"x\").keys_from: \"field\" cannot be combined with \"snapshot\"",
+            "10:5: groups[1] (\"x\"): \"key\" is not allowed with keys_from snapshot (its keys "
+            "are the snapshot's own)",
+            "11:22: groups[1] (\"x\").value.restore: expected \"snapshot\" (the DUMPs of a "
+            "keys_from snapshot), got \"dumps\"",
+            "12:5: groups[1] (\"x\"): \"ttl\" does not apply with {restore: snapshot} (a restored "
+            "key keeps the TTL it had when the snapshot was taken)",
+            "15:12: groups[2] (\"y\").value: {restore: snapshot} needs \"keys_from: {snapshot: "
+            "FILE}\""});
+  }
+
   TEST_CASE("keys_from must be a mapping")
   {
     CHECK(only_problem(with_group("  - name: x\n"
                                   "    keys_from: keys.txt\n"
                                   "    value: {text: v}\n"))
           == "9:16: groups[1] (\"x\").keys_from: expected a mapping like {file: keys.txt}, "
-             "{source: api, get: /keys.json} or {access_log: {file: access.log}, top: 1000}, got "
+             "{source: api, get: /keys.json}, {access_log: {file: access.log}, top: 1000} or "
+             "{snapshot: hot.jsonl}, got "
              "\"keys.txt\"");
   }
 
@@ -1650,7 +1761,9 @@ TEST_SUITE("manifest::parse")
                                   "    value: {text: v}\n"))
           == std::vector<std::string>{
               "9:30: unknown field \"feild\" in the keys_from of group \"x\" (expected one of: "
-              "file, source, get, format, field, access_log, top, cover, max_keys); did you mean "
+              "file, source, get, format, field, access_log, top, cover, max_keys, snapshot); did "
+              "you "
+              "mean "
               "\"field\"?"});
   }
 
@@ -1662,7 +1775,9 @@ TEST_SUITE("manifest::parse")
           == std::vector<std::string>{
               "9:16: groups[1] (\"x\").keys_from: format csv needs \"field\"",
               "9:30: unknown field \"feild\" in the keys_from of group \"x\" (expected one of: "
-              "file, source, get, format, field, access_log, top, cover, max_keys); did you mean "
+              "file, source, get, format, field, access_log, top, cover, max_keys, snapshot); did "
+              "you "
+              "mean "
               "\"field\"?"});
   }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using cachewarm::core::DumpValue;
 using cachewarm::core::Entry;
 using cachewarm::core::HashValue;
 using cachewarm::core::ListValue;
@@ -187,6 +188,24 @@ TEST_SUITE("sinks::redis_command")
           == Strings{"1", "recent", "0", "0", "RPUSH", "c", "a", "b"});
   }
 
+  TEST_CASE("a dump entry is RESTORE key ttl payload REPLACE, binary-safe, 0 for no expiry")
+  {
+    const std::string payload("\x00\x02v1\x0a\x00\xff", 7);
+    CHECK(build(Entry{"k", DumpValue{payload}, 90s, false})
+          == Strings{"RESTORE", "k", "90000", payload, "REPLACE"});
+    CHECK(build(Entry{"k", DumpValue{payload}, 0ms, false})
+          == Strings{"RESTORE", "k", "0", payload, "REPLACE"});
+  }
+
+  TEST_CASE("a dump entry with only_missing leaves out REPLACE, and -BUSYKEY is skipped")
+  {
+    CHECK(build(Entry{"k", DumpValue{"p"}, 0ms, true}) == Strings{"RESTORE", "k", "0", "p"});
+    const ClassifiedReply reply =
+        classify_reply(ReplyType::error, "BUSYKEY Target key name already exists.", 0);
+    CHECK(reply.outcome == ReplyOutcome::skipped);
+    CHECK(reply.kind.empty());
+  }
+
   TEST_CASE("the replace script checks EXISTS, replaces the key in chunks and sets the TTL")
   {
     const Strings args = build(hash_entry("h", {{"f", "v"}}, 0ms, false));
@@ -291,6 +310,8 @@ TEST_SUITE("sinks::redis_command")
     CHECK(estimated_memory(zset) == 16 + 80 + (3 + 16) + (1 + 16));
     const Entry list{"l", ListValue{{"x", "y", "z"}}, 0ms, false};
     CHECK(estimated_memory(list) == 16 + 80 + 3 * (1 + 16));
+    const Entry dump{"d", DumpValue{std::string(20, 'x')}, 0ms, false};
+    CHECK(estimated_memory(dump) == 16 + 80 + 32);
   }
 
   TEST_CASE("a status reply is written")
@@ -368,7 +389,7 @@ TEST_SUITE("sinks::redis_command")
         {"WRONGTYPE Operation against a key holding the wrong kind of value", false},
         {"NOPERM this user has no permissions", false},
         {"ERR unknown command", false},
-        {"BUSYKEY Target key name already exists.", false},
+        {"BUSYGROUP Consumer Group name already exists", false},
         {"", false},
     };
     for (const Case& c : cases) {
@@ -414,7 +435,7 @@ TEST_SUITE("sinks::redis_command")
 
   TEST_CASE("only the exact first word counts")
   {
-    CHECK(classify_reply(ReplyType::error, "BUSYKEY Target key name already exists.", 0).kind
+    CHECK(classify_reply(ReplyType::error, "BUSYGROUP Consumer Group name already exists", 0).kind
           == "redis_error");
     CHECK(classify_reply(ReplyType::error, "wrongtype lower case", 0).kind == "redis_error");
     CHECK(classify_reply(ReplyType::error, "ERR WRONGTYPE later", 0).kind == "redis_error");

@@ -30,8 +30,14 @@ struct ListValue {
   std::vector<std::string> items;
 };
 
+// A value of any type as Redis serialises it (DUMP), written back with RESTORE. Its entry's TTL
+// is the key's own (set by whoever read the dump), not the group's.
+struct DumpValue {
+  std::string payload;
+};
+
 // The shape of a value to warm. Strings are binary-safe; sinks must handle every alternative.
-using Value = std::variant<std::string, HashValue, SetValue, ZSetValue, ListValue>;
+using Value = std::variant<std::string, HashValue, SetValue, ZSetValue, ListValue, DumpValue>;
 
 // One key ready to be written to a sink.
 struct Entry {

@@ -3,6 +3,7 @@
 #include "cachewarm/exec/target_lane.hpp"
 #include "cachewarm/manifest/manifest.hpp"
 #include "cachewarm/plan/plan.hpp"
+#include "cachewarm/sinks/redis.hpp"
 #include "cachewarm/sources/source.hpp"
 
 #include <atomic>
@@ -41,6 +42,10 @@ struct SetUp {
 // (Redis). Connects to no target.
 SetUp
 set_up(const manifest::Manifest& manifest, const plan::Plan& plan, const SetUpOptions& options);
+
+// How to reach the Redis target `spec` (URL, timeouts, TLS, Sentinel, replicas_ack, cluster),
+// stopping waits when `stop` is set. Shared by run's sinks and cachewarm snapshot.
+sinks::RedisOptions redis_options(const manifest::TargetSpec& spec, const std::atomic<bool>* stop);
 
 // True when `sql` has an ORDER BY at its outermost level (outside parentheses, string literals,
 // quoted identifiers and comments), i.e. its rows come in an order a resumed run can rely on.

@@ -22,7 +22,8 @@ public:
               std::uint64_t seed);
 
   // Sets `entry`'s ttl and only_missing. A TTL that would overflow saturates at the int64
-  // maximum (Redis then refuses the absurd expiry for that key alone).
+  // maximum (Redis then refuses the absurd expiry for that key alone). A restored value
+  // (core::DumpValue) keeps the ttl it came with.
   void apply(core::Entry& entry);
 
   // The half-width of the jitter, in milliseconds (0: none).

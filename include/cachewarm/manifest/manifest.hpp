@@ -146,6 +146,7 @@ enum class ValueKind {
   set,         // {set: C}                      SADD C of every row sharing the key
   zset,        // {zset: {member: C, score: D}} ZADD of every row sharing the key
   list,        // {list: C}                     RPUSH C of every row sharing the key, in order
+  restore,     // {restore: snapshot}           RESTORE the DUMP a snapshot (--values) holds
 };
 
 // True for the kinds built from every row sharing a key (set, zset, list): their rows must be
@@ -166,6 +167,8 @@ is_collection(ValueKind kind)
 //   none); lookup_http: `source` (an http source), `get` (non-empty text), `json_pointer` ("" or
 //   starting with '/'), `hash_from_json`.
 // - text: `text` (may be empty).
+// - restore: nothing else; the group's key source is `keys_from: {snapshot: FILE}` and it sets
+//   no `ttl` or `ttl_jitter` (a restored key keeps the TTL it had).
 // Every template is compiled. In groups with `keys` or `pattern` its variables are known
 // ({key} and the `with` variables) and checked; in `query` and `keys_from` groups they name
 // columns or fields, checked when the group is set up.
@@ -225,13 +228,21 @@ struct AccessLogSpec {
   std::size_t top = 1000;
   std::optional<double> cover;
   std::size_t max_keys = 10000;
+  // Segments: `by` is a template over the log's fields naming each request's segment (or, with
+  // `prefixes`, its client address: the segment is the name whose prefixes hold it, "other"
+  // when none does). `prefixes` keeps the file's order: (prefix, segment name) pairs.
+  std::string by;
+  std::vector<std::pair<std::string, std::string>> prefixes;
+  // Set on the groups a `targets_by_segment` group becomes: predict from this segment alone.
+  std::string segment;
   Location loc; // the `access_log:` mapping
 };
 
-// A group's `keys_from:`: a document listing the keys, or access logs to predict them from.
-// Guaranteed: exactly one of `file`, `source` + `get` and `access_log` is set; `source` names an
-// http source; `get` has no template variables; `field` is non-empty for jsonl and csv, empty
-// for lines and sitemap, and optional for json (needed there only for arrays of objects).
+// A group's `keys_from:`: a document listing the keys, access logs to predict them from, or a
+// snapshot of a live cache (cachewarm snapshot).
+// Guaranteed: exactly one of `file`, `source` + `get`, `access_log` and `snapshot` is set; `source`
+// names an http source; `get` has no template variables; `field` is non-empty for jsonl and csv,
+// empty for lines and sitemap, and optional for json (needed there only for arrays of objects).
 struct KeysFromSpec {
   std::string file;                    // resolved like sqlite paths; or:
   std::string source;                  // an http source, with
@@ -240,7 +251,8 @@ struct KeysFromSpec {
                                        // .xml) of `file` or `get`, else lines
   std::string field;                   // jsonl/json objects/csv: required; else empty
   std::optional<AccessLogSpec> access_log; // or: keys predicted from access logs
-  Location loc;                            // the `keys_from:` mapping
+  std::string snapshot; // or: a snapshot file (resolved like sqlite paths), hottest keys first
+  Location loc;         // the `keys_from:` mapping
 };
 
 // A group's `query:`: one bulk query whose rows give the keys (through the group's `key`
@@ -281,6 +293,12 @@ struct GroupSpec {
   std::optional<std::size_t> concurrency; // connections (workers) per target
   std::optional<Rate> rate;               // keys per second per target; may be `auto`
   std::optional<ThrottleSpec> throttle;
+  // A group with `targets_by_segment: {eu: eu, us: main}` is replaced, when the manifest is
+  // read, by one group per segment named NAME.SEGMENT, writing to that segment's target and
+  // predicting from that segment's requests; `family` is then NAME (what -g also selects).
+  std::string family;
+  // While parsing only (empty in a Manifest): the (segment, target) pairs to expand.
+  std::vector<std::pair<std::string, std::string>> targets_by_segment;
   Location loc;         // the group's mapping
   Location keys_loc;    // whichever key-source field was given (keys/pattern/query/keys_from)
   Location targets_loc; // `target`/`targets`, or loc when absent

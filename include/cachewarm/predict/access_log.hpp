@@ -5,6 +5,7 @@
 // plain or gzip-compressed.
 
 #include "cachewarm/core/result.hpp"
+#include "cachewarm/predict/segments.hpp"
 
 #include <array>
 #include <cstdint>
@@ -64,11 +65,14 @@ struct LogSpec {
   std::string time_field;            // empty = "time" for combined/common; required for others;
                                      // jsonl: also a JSON pointer (`/a/b`)
   std::optional<TimeUnit> time_unit; // empty = clf for combined/common, s otherwise
-  std::string key;                  // key template, e.g. "{path}" or "{3}:{5}"; or empty with rules
-  std::vector<KeyRule> rules;       // tried in order, first match wins (then `key` is unused)
-  std::string client;               // template naming the client (sequence features); empty =
-                                    // "{host}" for combined/common, none otherwise
-  std::string segment;              // template of the segment (--by); empty = none
+  std::string key;            // key template, e.g. "{path}" or "{3}:{5}"; or empty with rules
+  std::vector<KeyRule> rules; // tried in order, first match wins (then `key` is unused)
+  std::string client;         // template naming the client (sequence features); empty =
+                              // "{host}" for combined/common, none otherwise
+  std::string segment;        // template of the segment (--by); empty = none
+  // With `segment` rendering a client address: the segment is the name of its longest matching
+  // prefix, k_other_segment when none matches. Checked by LogReader::open (Errc::usage).
+  std::vector<SegmentPrefix> segment_prefixes;
   std::vector<int> status_classes;  // keep only these classes 1..5 (2 = 2xx); empty = all
   std::vector<std::string> methods; // keep only these methods (case-sensitive); empty = all
   std::string path_regex;           // keep only lines whose {path} matches (regex_search); empty =

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace cachewarm::predict {
@@ -22,6 +23,8 @@ struct PredictOptions {
   std::optional<double> cover;  // the fewest keys whose scores add up to this share (0..1) ...
   std::size_t max_keys = 10000; // ... but at most this many
   std::optional<double> at;     // predict from the requests before this time (epoch seconds)
+  std::optional<std::string>
+      segment; // predict_keys: only this segment's requests (LogSpec::segment)
 };
 
 struct Prediction {
@@ -36,5 +39,18 @@ struct Prediction {
 
 // Reads every request of `reader` and predicts. Errors: the reader's (Errc::io, Errc::usage).
 core::Result<Prediction> predict_keys(LogReader& reader, const PredictOptions& options);
+
+// The prediction of one segment of a log.
+struct SegmentPrediction {
+  std::string segment;
+  Prediction prediction; // its `log` counts the whole log
+};
+
+// Reads every request of `reader` (whose spec has a segment template) and predicts each
+// segment from its own requests alone, with a model of its own: memory grows with the number of
+// segments. Segments in name order. Errors: the reader's; Errc::usage when a segment beyond
+// `max_segments` appears ("--by: more than N segments ...").
+core::Result<std::vector<SegmentPrediction>>
+predict_segments(LogReader& reader, const PredictOptions& options, std::size_t max_segments);
 
 } // namespace cachewarm::predict

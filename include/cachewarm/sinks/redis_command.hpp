@@ -15,6 +15,7 @@ namespace cachewarm::sinks {
 // - hash, set, zset, list: EVAL <replace script> 1 key only_missing ttl_ms HSET|SADD|ZADD|RPUSH
 //   elements... (atomic: skips an existing key when only_missing, else replaces it whole;
 //   zset elements are score member pairs, hash elements field value pairs)
+// - dump: RESTORE key ttl_ms payload [REPLACE] (REPLACE unless only_missing; ttl 0: no expiry)
 // Encoding straight into one buffer per batch costs no allocation per key once `out` has grown.
 void append_write_command(std::string& out, const core::Entry& entry);
 
@@ -52,7 +53,8 @@ bool is_retryable(std::string_view kind);
 enum class ReplyType { string, array, integer, nil, status, error };
 
 // Classifies the reply to a command from append_write_command: SET gives +OK (written) or nil
-// (NX and key existed: skipped); the replace script gives :1 (written) or :0 (skipped); an error
+// (NX and key existed: skipped); the replace script gives :1 (written) or :0 (skipped); RESTORE
+// gives +OK (written) or, without REPLACE, -BUSYKEY (the key existed: skipped); an error
 // reply is a failure whose kind comes from its first word (WRONGTYPE -> wrongtype, OOM -> oom,
 // READONLY -> readonly, NOPERM or NOAUTH -> noperm, BUSY -> busy, LOADING -> loading,
 // MASTERDOWN -> masterdown, TRYAGAIN -> tryagain, else redis_error), and `retryable` is
