@@ -46,14 +46,11 @@ constexpr std::size_t k_max_retries = 100;
 constexpr std::string_view k_top_fields[] = {
     "version", "targets", "sources", "schedules", "defaults", "groups"};
 constexpr std::string_view k_source_fields[] = {"sqlite", "postgres", "http"};
-constexpr std::string_view k_http_fields[] = {"base_url",
-                                              "headers",
-                                              "timeout",
-                                              "connect_timeout",
-                                              "concurrency",
-                                              "rate",
-                                              "retries",
-                                              "max_body"};
+// clang-format off
+constexpr std::string_view k_http_fields[] = {
+    "base_url", "headers", "timeout", "connect_timeout", "concurrency", "rate", "retries",
+    "max_body"};
+// clang-format on
 constexpr std::string_view k_schedule_fields[] = {
     "peak", "days", "dates", "at", "cron", "timezone", "lead"};
 // The fields that say when a schedule is due; exactly one must be present.

@@ -16,22 +16,17 @@ namespace cachewarm::manifest::detail {
 
 namespace {
 
-constexpr std::string_view k_tls_fields[] = {"ca_file",
-                                             "ca_path",
-                                             "cert_file",
-                                             "key_file",
-                                             "server_name",
-                                             "verify",
-                                             "min_version",
-                                             "ciphers"};
+// clang-format off
+constexpr std::string_view k_tls_fields[] = {
+    "ca_file", "ca_path", "cert_file", "key_file", "server_name", "verify", "min_version",
+    "ciphers"};
+// clang-format on
 constexpr std::string_view k_sentinel_fields[] = {"username", "password", "tls"};
-constexpr std::string_view k_schemes[] = {"redis",
-                                          "rediss",
-                                          "redis+sentinel",
-                                          "rediss+sentinel",
-                                          "redis+cluster",
-                                          "rediss+cluster",
-                                          "unix"};
+// clang-format off
+constexpr std::string_view k_schemes[] = {
+    "redis", "rediss", "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster",
+    "unix"};
+// clang-format on
 
 // Why `path` cannot be read as a file (or, with `directory`, a directory); empty when it can.
 std::string

@@ -20,19 +20,11 @@ namespace cachewarm::manifest::detail {
 
 namespace {
 
-constexpr std::string_view k_value_fields[] = {"column",
-                                               "hash",
-                                               "set",
-                                               "zset",
-                                               "list",
-                                               "source",
-                                               "sql",
-                                               "params",
-                                               "get",
-                                               "json_pointer",
-                                               "hash_from_json",
-                                               "text",
-                                               "restore"};
+// clang-format off
+constexpr std::string_view k_value_fields[] = {
+    "column", "hash", "set", "zset", "list", "source", "sql", "params", "get", "json_pointer",
+    "hash_from_json", "text", "restore"};
+// clang-format on
 // The fields of `value:` that pick its kind; exactly one must be present.
 constexpr std::string_view k_value_kinds[] = {
     "column", "hash", "set", "zset", "list", "sql", "get", "text", "restore"};
