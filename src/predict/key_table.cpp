@@ -71,11 +71,48 @@ KeyTable::KeyTable(std::size_t capacity, std::array<double, 3> half_lives_s)
   m_keys.reserve(std::min<std::size_t>(m_capacity, 1 << 16));
 }
 
+std::size_t
+KeyTable::slot_of(std::string_view key, std::uint64_t hash) const
+{
+  const std::size_t mask = m_slots.size() - 1;
+  const auto high = static_cast<std::uint32_t>(hash >> 32);
+  for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+    const Slot& slot = m_slots[at];
+    if (slot.index_plus_one == 0
+        || (slot.hash == high && m_keys[slot.index_plus_one - 1].key == key)) {
+      return at;
+    }
+  }
+}
+
+void
+KeyTable::index_key(std::uint32_t index, std::uint64_t hash)
+{
+  if (2 * (m_indexed + 1) > m_slots.size()) {
+    std::vector<Slot> old = std::move(m_slots);
+    m_slots.assign(std::max<std::size_t>(1024, 2 * old.size()), Slot{});
+    m_indexed = 0;
+    for (const Slot& slot : old) {
+      if (slot.index_plus_one != 0) {
+        const std::uint32_t i = slot.index_plus_one - 1;
+        m_slots[slot_of(m_keys[i].key, TextHash{}(m_keys[i].key))] = slot;
+        ++m_indexed;
+      }
+    }
+  }
+  m_slots[slot_of(m_keys[index].key, hash)] =
+      Slot{static_cast<std::uint32_t>(hash >> 32), index + 1};
+  ++m_indexed;
+}
+
 KeyStats*
 KeyTable::find(std::string_view key)
 {
-  const auto found = m_index.find(key);
-  return found == m_index.end() ? nullptr : &m_keys[found->second];
+  if (m_slots.empty()) {
+    return nullptr;
+  }
+  const Slot& slot = m_slots[slot_of(key, TextHash{}(key))];
+  return slot.index_plus_one == 0 ? nullptr : &m_keys[slot.index_plus_one - 1];
 }
 
 void
@@ -108,16 +145,21 @@ KeyTable::add(std::string_view key, double time, std::int64_t window, bool& seen
     }
     m_last_time = time;
   }
-  KeyStats* stats = find(key);
+  const std::uint64_t hash = TextHash{}(key);
+  KeyStats* stats = nullptr;
+  if (!m_slots.empty()) {
+    const Slot& slot = m_slots[slot_of(key, hash)];
+    stats = slot.index_plus_one == 0 ? nullptr : &m_keys[slot.index_plus_one - 1];
+  }
   seen_before =
       stats != nullptr && stats->count > (stats->window == window ? stats->window_count : 0);
   if (stats == nullptr) {
     if (m_keys.size() >= m_capacity) {
       evict_half();
     }
-    m_index.emplace(std::string(key), static_cast<std::uint32_t>(m_keys.size()));
     stats = &m_keys.emplace_back();
     stats->key.assign(key);
+    index_key(static_cast<std::uint32_t>(m_keys.size() - 1), hash);
   }
   stats->count += 1;
   for (std::size_t i = 0; i < m_rates.size(); ++i) {
@@ -154,16 +196,26 @@ KeyTable::evict_half()
                    ranked.begin() + static_cast<std::ptrdiff_t>(keep),
                    ranked.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<KeyStats> kept;
-  kept.reserve(m_keys.capacity());
+  // Compacted in place (no second table's worth of memory to fault in), in table order.
+  std::vector<char> kept(m_keys.size(), 0);
   for (std::size_t r = 0; r < keep; ++r) {
-    kept.push_back(std::move(m_keys[ranked[r].second]));
+    kept[ranked[r].second] = 1;
+  }
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < m_keys.size(); ++i) {
+    if (kept[i] != 0) {
+      if (out != i) {
+        m_keys[out] = std::move(m_keys[i]);
+      }
+      ++out;
+    }
   }
   m_evictions += m_keys.size() - keep;
-  m_keys = std::move(kept);
-  m_index.clear();
+  m_keys.resize(out);
+  std::fill(m_slots.begin(), m_slots.end(), Slot{});
+  m_indexed = 0;
   for (std::uint32_t i = 0; i < m_keys.size(); ++i) {
-    m_index.emplace(m_keys[i].key, i);
+    index_key(i, TextHash{}(m_keys[i].key));
   }
 }
 
