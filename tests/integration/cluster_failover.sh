@@ -14,9 +14,14 @@ CLUSTER_NODE_TIMEOUT=${CLUSTER_NODE_TIMEOUT:-2000}
 start_cluster 3 2
 victim=${CLUSTER_MASTER_PORTS[1]}
 victim_id=$(cluster_node_id "$victim")
-# The victim's replicas: the nodes whose CLUSTER NODES line says "slave <victim id>".
-mapfile -t victim_replicas < <(cluster_rcli "$victim" cluster nodes | tr -d '\r' |
-  awk -v id="$victim_id" '$3 ~ /slave/ && $4 == id { a = $2; sub(/@.*/, "", a); sub(/.*:/, "", a); print a }')
+# The victim's replicas: the nodes whose CLUSTER NODES line says "slave <victim id>". Gossip may
+# not have told the victim about both yet on a loaded machine: ask again for up to 15 s.
+for _ in $(seq 1 75); do
+  mapfile -t victim_replicas < <(cluster_rcli "$victim" cluster nodes | tr -d '\r' |
+    awk -v id="$victim_id" '$3 ~ /slave/ && $4 == id { a = $2; sub(/@.*/, "", a); sub(/.*:/, "", a); print a }')
+  ((${#victim_replicas[@]} == 2)) && break
+  sleep 0.2
+done
 expect_eq "${#victim_replicas[@]}" 2 "the victim master $victim has two replicas"
 # Seeds: the two other masters (the victim's death must not leave cachewarm without a seed).
 seeds=$(cluster_url "${CLUSTER_MASTER_PORTS[0]}" "${CLUSTER_MASTER_PORTS[2]}")
