@@ -25,16 +25,22 @@ mkdir "$T/www"
 } >"$T/www/sitemap.xml"
 echo '["home", "about us", "produkt/ä"]' >"$T/www/keys.json"
 
-port=$(closed_port)
-python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$port" >"$T/http.log" 2>&1 &
-http_pid=$!
-on_exit "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
-for _ in $(seq 1 100); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    break
-  fi
-  kill -0 "$http_pid" 2>/dev/null || fail "python3 -m http.server exited: $(cat "$T/http.log")"
-  sleep 0.1
+# A free port can be taken by a test running beside this one before the server binds it: then
+# the server exits ("Address already in use") and another port is tried, up to 5 times.
+for attempt in 1 2 3 4 5; do
+  port=$(closed_port)
+  python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$port" >"$T/http.log" 2>&1 &
+  http_pid=$!
+  on_exit "kill $http_pid 2>/dev/null; wait $http_pid 2>/dev/null"
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || ! kill -0 "$http_pid" 2>/dev/null; then
+      break
+    fi
+    sleep 0.1
+  done
+  kill -0 "$http_pid" 2>/dev/null && break
+  grep -q "Address already in use" "$T/http.log" && ((attempt < 5)) ||
+    fail "python3 -m http.server exited: $(cat "$T/http.log")"
 done
 (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || fail "http.server is not listening on $port"
 
