@@ -108,10 +108,16 @@ KeyTable::index_key(std::uint32_t index, std::uint64_t hash)
 KeyStats*
 KeyTable::find(std::string_view key)
 {
+  return find(key, TextHash{}(key));
+}
+
+KeyStats*
+KeyTable::find(std::string_view key, std::uint64_t hash)
+{
   if (m_slots.empty()) {
     return nullptr;
   }
-  const Slot& slot = m_slots[slot_of(key, TextHash{}(key))];
+  const Slot& slot = m_slots[slot_of(key, hash)];
   return slot.index_plus_one == 0 ? nullptr : &m_keys[slot.index_plus_one - 1];
 }
 
@@ -146,11 +152,7 @@ KeyTable::add(std::string_view key, double time, std::int64_t window, bool& seen
     m_last_time = time;
   }
   const std::uint64_t hash = TextHash{}(key);
-  KeyStats* stats = nullptr;
-  if (!m_slots.empty()) {
-    const Slot& slot = m_slots[slot_of(key, hash)];
-    stats = slot.index_plus_one == 0 ? nullptr : &m_keys[slot.index_plus_one - 1];
-  }
+  KeyStats* stats = find(key, hash);
   seen_before =
       stats != nullptr && stats->count > (stats->window == window ? stats->window_count : 0);
   if (stats == nullptr) {

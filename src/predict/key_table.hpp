@@ -89,6 +89,7 @@ private:
   // The index's slot for `key` (hash `hash`): the one holding it, or the empty one where it
   // would go.
   std::size_t slot_of(std::string_view key, std::uint64_t hash) const;
+  KeyStats* find(std::string_view key, std::uint64_t hash); // find() with its hash known
   // Adds m_keys[index] (hash `hash`) to the index, growing it to keep it at most half full.
   void index_key(std::uint32_t index, std::uint64_t hash);
 

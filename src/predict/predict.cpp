@@ -110,7 +110,6 @@ predict_segments(LogReader& reader, const PredictOptions& options, std::size_t m
   for (auto& [segment, model] : models) {
     Prediction prediction = conclude(*model.first, options);
     prediction.left_out = model.second;
-    prediction.log = reader.counts();
     out.push_back(SegmentPrediction{segment, std::move(prediction)});
   }
   return out;

@@ -21,6 +21,7 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,12 @@ private:
   mutable std::chrono::steady_clock::time_point m_checked{};
   mutable std::string m_named; // the master the sentinels named at the last check
 };
+
+// Sends `commands` (each its arguments) in one write and reads their replies in order, on a
+// transport whose replies are redisReply objects. Errors: Errc::target_unreachable with the
+// transport's error (it is then unusable). Error replies are replies, not errors.
+core::Result<std::vector<ReplyPtr>>
+pipeline(Transport& transport, std::span<const std::vector<std::string_view>> commands);
 
 // Runs one command synchronously on a transport whose replies are redisReply objects (set-up
 // and probes). Errors: Errc::target_unreachable with the transport's error (it is then

@@ -38,28 +38,49 @@ reply_type(int type)
   }
 }
 
+core::Result<std::vector<ReplyPtr>>
+pipeline(Transport& transport, std::span<const std::vector<std::string_view>> commands)
+{
+  std::string out;
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  for (const std::vector<std::string_view>& args : commands) {
+    argv.clear();
+    lens.clear();
+    for (const std::string_view arg : args) {
+      argv.push_back(arg.data());
+      lens.push_back(arg.size());
+    }
+    char* formatted = nullptr;
+    const int len =
+        redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
+    if (len < 0) {
+      return core::fail(core::Errc::internal, "cannot format a command");
+    }
+    out.append(formatted, static_cast<std::size_t>(len));
+    redisFreeCommand(formatted);
+  }
+  if (!transport.send(out)) {
+    return core::fail(core::Errc::target_unreachable, transport.error());
+  }
+  std::vector<ReplyPtr> replies;
+  replies.reserve(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (!transport.receive(&raw)) {
+      return core::fail(core::Errc::target_unreachable, transport.error());
+    }
+    replies.emplace_back(static_cast<redisReply*>(raw));
+  }
+  return replies;
+}
+
 core::Result<ReplyPtr>
 command(Transport& transport, std::initializer_list<std::string_view> args)
 {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  for (std::string_view arg : args) {
-    argv.push_back(arg.data());
-    lens.push_back(arg.size());
-  }
-  char* formatted = nullptr;
-  const int len =
-      redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
-  if (len < 0) {
-    return core::fail(core::Errc::internal, "cannot format a command");
-  }
-  const bool sent = transport.send(std::string_view(formatted, static_cast<std::size_t>(len)));
-  redisFreeCommand(formatted);
-  void* raw = nullptr;
-  if (!sent || !transport.receive(&raw)) {
-    return core::fail(core::Errc::target_unreachable, transport.error());
-  }
-  return ReplyPtr(static_cast<redisReply*>(raw));
+  const std::vector<std::string_view> one(args);
+  CW_TRY_ASSIGN(std::vector<ReplyPtr> replies, pipeline(transport, std::span(&one, 1)));
+  return std::move(replies.front());
 }
 
 // `target main (redis://127.0.0.1:6379/0)`: how messages name a target.

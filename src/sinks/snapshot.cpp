@@ -295,39 +295,12 @@ private:
     return reply;
   }
 
-  // Sends `commands` in one write and reads their replies in order.
+  // Sends `commands` in one write and reads their replies in order; errors name the node.
   core::Result<std::vector<ReplyPtr>> pipeline(Link& node, const std::vector<Args>& commands)
   {
-    std::string out;
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    for (const Args& args : commands) {
-      argv.clear();
-      lens.clear();
-      for (const std::string_view arg : args) {
-        argv.push_back(arg.data());
-        lens.push_back(arg.size());
-      }
-      char* formatted = nullptr;
-      const int len = redisFormatCommandArgv(
-          &formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
-      if (len < 0) {
-        return core::fail(core::Errc::internal, "cannot format a command");
-      }
-      out.append(formatted, static_cast<std::size_t>(len));
-      redisFreeCommand(formatted);
-    }
-    if (!node.transport->send(out)) {
-      return unreachable(node.node + ": " + node.transport->error());
-    }
-    std::vector<ReplyPtr> replies;
-    replies.reserve(commands.size());
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      void* raw = nullptr;
-      if (!node.transport->receive(&raw)) {
-        return unreachable(node.node + ": " + node.transport->error());
-      }
-      replies.emplace_back(static_cast<redisReply*>(raw));
+    core::Result<std::vector<ReplyPtr>> replies = sinks::pipeline(*node.transport, commands);
+    if (!replies && replies.error().code == core::Errc::target_unreachable) {
+      return unreachable(node.node + ": " + replies.error().message);
     }
     return replies;
   }

@@ -43,7 +43,7 @@ core::Result<Prediction> predict_keys(LogReader& reader, const PredictOptions& o
 // The prediction of one segment of a log.
 struct SegmentPrediction {
   std::string segment;
-  Prediction prediction; // its `log` counts the whole log
+  Prediction prediction; // `log` left empty: the reader's counts() are the whole log's
 };
 
 // Reads every request of `reader` (whose spec has a segment template) and predicts each
